@@ -1,0 +1,3 @@
+from dagcheck.cli import main
+
+main()

@@ -1,0 +1,121 @@
+"""The one road: discover → read + parse once → build the model → check → report."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import libcst as cst
+
+from dagcheck.discover import discover, mentions_a_framework
+from dagcheck.findings import Finding, Severity
+from dagcheck.model.airflow import build_airflow_pipelines
+from dagcheck.model.pipeline import Pipeline, Span
+from dagcheck.model.positions import SpanTable
+from dagcheck.model.values import ModuleConstants, Scope
+
+
+@dataclass
+class FileModel:
+    """Everything dagcheck learned about one file."""
+
+    path: Path
+    pipelines: list[Pipeline] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+
+
+@dataclass
+class Options:
+    target_airflow: str = "auto"
+    exclude: tuple[str, ...] = ()
+
+
+def build_models(
+    paths: list[Path], *, target_airflow: str = "auto", exclude: tuple[str, ...] = ()
+) -> list[FileModel]:
+    """Discover the files under ``paths`` and build the model of each, sorted by path."""
+    options = Options(target_airflow=target_airflow, exclude=exclude)
+    scopes: dict[Path, Scope | None] = {}
+    models = []
+    for root, path in _files_with_roots(paths, options):
+        model = build_file(path, root, options, scopes)
+        if model is not None:
+            models.append(model)
+    return models
+
+
+def _files_with_roots(paths: list[Path], options: Options) -> list[tuple[Path, Path]]:
+    """Each file with the scan root it was found under (its own folder for a named file)."""
+    pairs: dict[Path, Path] = {}
+    for path in paths:
+        root = path if path.is_dir() else path.parent
+        for file in discover([path], options.exclude):
+            pairs.setdefault(file, root)
+    return sorted(((root, file) for file, root in pairs.items()), key=lambda pair: pair[1])
+
+
+def build_file(
+    path: Path, root: Path, options: Options, scopes: dict[Path, Scope | None]
+) -> FileModel | None:
+    """Read, parse (once) and model one file; ``None`` if it cannot hold a pipeline."""
+    try:
+        source_bytes = path.read_bytes()
+    except OSError as error:
+        return FileModel(path, findings=[_file_finding(path, "DC001", f"cannot read file: {error}")])
+    if not mentions_a_framework(source_bytes):
+        return None
+    try:
+        module = cst.parse_module(source_bytes)
+    except cst.ParserSyntaxError as error:
+        span = Span(error.raw_line, error.raw_column + 1, error.raw_line, error.raw_column + 2)
+        message = f"cannot parse file: {error.message}"
+        return FileModel(path, findings=[_file_finding(path, "DC001", message, span)])
+    except (UnicodeDecodeError, LookupError, ValueError) as error:
+        return FileModel(path, findings=[_file_finding(path, "DC001", f"cannot decode file: {error}")])
+    source = module.code
+    spans = SpanTable()
+    constants = ModuleConstants(_search_roots(path, root), scopes)
+    try:
+        pipelines = build_airflow_pipelines(
+            path,
+            module,
+            spans,
+            constants,
+            package=_package_of(path, root),
+            target_airflow=options.target_airflow,
+        )
+        spans.resolve(module, source)
+    except (RecursionError, Exception) as error:  # a bug in dagcheck must not stop the run
+        message = f"dagcheck could not model this file ({type(error).__name__}: {error}); please report it"
+        return FileModel(path, findings=[_file_finding(path, "DC000", message)])
+    return FileModel(path, pipelines)
+
+
+def _search_roots(path: Path, root: Path) -> list[Path]:
+    """Where ``import x.y`` may find x: the file's folder and each parent up to the scan root
+    (Airflow puts the DAGs folder on sys.path; teams import shared modules from it)."""
+    roots = [path.parent]
+    resolved_root = root.resolve()
+    current = path.parent
+    while current.resolve() != resolved_root and current.parent != current:
+        current = current.parent
+        roots.append(current)
+    return roots
+
+
+def _package_of(path: Path, root: Path) -> str | None:
+    try:
+        relative = path.parent.resolve().relative_to(root.resolve())
+    except ValueError:
+        return None
+    return ".".join(relative.parts)
+
+
+def _file_finding(path: Path, code: str, message: str, span: Span | None = None) -> Finding:
+    return Finding(
+        code=code,
+        message=message,
+        path=path,
+        span=span or Span(1, 1, 1, 1),
+        severity=Severity.ERROR,
+    )

@@ -1,0 +1,1184 @@
+"""The Airflow builder: reads a DAG file's syntax and produces :class:`Pipeline` models.
+
+The file is interpreted statically, top to bottom, the way Airflow would import it, but only
+as far as certainty goes: ``with DAG(...)`` blocks, ``@dag`` functions and the calls that
+instantiate them, operators, TaskFlow calls, task groups, dependency expressions, loops over
+literal values and helper functions called with known arguments. Whatever the builder cannot
+follow leaves values :class:`Unknown` and marks the pipeline incomplete; it never guesses.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import libcst as cst
+
+from dagcheck.model.pipeline import (
+    Edge,
+    Pipeline,
+    Provenance,
+    Setting,
+    Task,
+    TaskGroup,
+    TaskKind,
+    Unknown,
+)
+from dagcheck.model.positions import SpanTable
+from dagcheck.model.values import (
+    Evaluator,
+    ImportedName,
+    ModuleConstants,
+    Scope,
+    bind_import,
+    code_of,
+)
+
+# -- what Airflow names mean ----------------------------------------------------------------
+
+_DAG_CLASSES = {
+    "airflow.DAG",
+    "airflow.models.DAG",
+    "airflow.models.dag.DAG",
+    "airflow.sdk.DAG",
+    "airflow.sdk.definitions.dag.DAG",
+}
+_DAG_DECORATORS = {
+    "airflow.decorators.dag",
+    "airflow.sdk.dag",
+    "airflow.models.dag.dag",
+    "airflow.sdk.definitions.dag.dag",
+}
+_TASK_DECORATORS = {"airflow.decorators.task", "airflow.sdk.task"}
+_SETUP_TEARDOWN_DECORATORS = {
+    "airflow.decorators.setup",
+    "airflow.decorators.teardown",
+    "airflow.sdk.setup",
+    "airflow.sdk.teardown",
+}
+# @asset / @asset.multi: a DAG of one task, both named after the function, created on definition.
+_ASSET_DECORATORS = {
+    "airflow.sdk.asset",
+    "airflow.sdk.asset.multi",
+    "airflow.sdk.definitions.asset.decorators.asset",
+    "airflow.sdk.definitions.asset.decorators.asset.multi",
+}
+_TASK_GROUP_DECORATORS = {"airflow.decorators.task_group", "airflow.sdk.task_group"}
+_TASK_GROUP_CLASSES = {
+    "airflow.utils.task_group.TaskGroup",
+    "airflow.sdk.TaskGroup",
+    "airflow.sdk.definitions.taskgroup.TaskGroup",
+}
+_CHAIN = {"airflow.models.baseoperator.chain", "airflow.sdk.chain", "airflow.models.chain"}
+_CHAIN_LINEAR = {"airflow.models.baseoperator.chain_linear", "airflow.sdk.chain_linear"}
+_CROSS_DOWNSTREAM = {
+    "airflow.models.baseoperator.cross_downstream",
+    "airflow.sdk.cross_downstream",
+    "airflow.models.cross_downstream",
+}
+_LABELS = {"airflow.utils.edgemodifier.Label", "airflow.sdk.Label"}
+
+# Settings every operator accepts (BaseOperator), with Airflow's defaults per major version.
+_TASK_DEFAULTS: dict[str, Any] = {
+    "retries": 0,
+    "retry_delay": dt.timedelta(seconds=300),
+    "max_retry_delay": None,
+    "execution_timeout": None,
+    "sla": None,
+    "on_failure_callback": None,
+    "on_success_callback": None,
+    "on_retry_callback": None,
+    "on_execute_callback": None,
+    "on_skipped_callback": None,
+    "email": None,
+    "email_on_failure": True,
+    "email_on_retry": True,
+    "owner": "airflow",
+    "depends_on_past": False,
+    "trigger_rule": "all_success",
+    "pool": "default_pool",
+    "doc_md": None,
+}
+_RETRY_BACKOFF_DEFAULT = {"2": False, "3": 0}
+_SENSOR_DEFAULTS: dict[str, Any] = {
+    "mode": "poke",
+    "timeout": 604800.0,
+    "poke_interval": 60.0,
+    "deferrable": False,
+}
+_DAG_DEFAULTS: dict[str, Any] = {
+    "start_date": None,
+    "end_date": None,
+    "max_active_runs": 16,
+    "max_active_tasks": 16,
+    "dagrun_timeout": None,
+    "sla_miss_callback": None,
+    "on_failure_callback": None,
+    "on_success_callback": None,
+    "tags": [],
+    "description": None,
+    "doc_md": None,
+}
+_DAG_DEFAULTS_BY_VERSION: dict[str, dict[str, Any]] = {
+    "2": {"schedule": dt.timedelta(days=1), "catchup": True},
+    "3": {"schedule": None, "catchup": False},
+}
+# Keywords kept on the DAG as written, beyond the defaults above.
+_DAG_KEYWORDS_KEPT = {"schedule_interval", "timetable", "concurrency", "deadline", "default_args"}
+_MAX_LOOP = 1000
+_MAX_CALL_DEPTH = 8
+
+
+# -- builder-side values --------------------------------------------------------------------
+
+
+@dataclass(eq=False)
+class _Dag:
+    pipeline: Pipeline
+    default_args: dict[str, Any] | Unknown | None
+    default_args_arg: cst.Arg | None
+    version: str
+    groups: dict[str, _Group] = field(default_factory=dict)
+
+
+@dataclass(eq=False)
+class _Group:
+    dag: _Dag
+    full_id: str
+    prefix_group_id: bool
+    default_args: dict[str, Any] | Unknown | None
+    default_args_arg: cst.Arg | None
+    parent: _Group | None
+    members: list[_TaskRef] = field(default_factory=list)
+
+    def child_id(self, label: str) -> str:
+        return f"{self.full_id}.{label}" if self.prefix_group_id else label
+
+
+@dataclass(eq=False)
+class _TaskRef:
+    """A created task; also stands for its XComArg (``.output``, ``task["key"]``)."""
+
+    dag: _Dag
+    task: Task
+
+
+@dataclass(eq=False)
+class _DagRef:
+    dag: _Dag
+
+
+@dataclass(eq=False)
+class _GroupRef:
+    group: _Group
+
+
+@dataclass(eq=False)
+class _Label:
+    upstream: list[str] | None = None
+
+
+@dataclass(eq=False)
+class _Function:
+    node: cst.FunctionDef
+    scope: Scope
+
+
+@dataclass(eq=False)
+class _TaskFunction:
+    """A TaskFlow task definition: ``@task``-decorated function, possibly ``.override``-n."""
+
+    function: _Function
+    operator: str
+    decorator_args: list[cst.Arg]
+    call_args: list[cst.Arg] = field(default_factory=list)  # from .override / .partial
+    is_setup_or_teardown: bool = False
+
+
+@dataclass(eq=False)
+class _GroupFunction:
+    function: _Function
+    decorator_args: list[cst.Arg]
+
+
+@dataclass(eq=False)
+class _DagFunction:
+    function: _Function
+    decorator_args: list[cst.Arg]
+
+
+@dataclass(eq=False)
+class _OperatorPartial:
+    """``SomeOperator.partial(...)``: a classic mapped operator waiting for ``.expand``."""
+
+    operator: str
+    node: cst.Call
+    args: _Args
+
+
+@dataclass(eq=False)
+class _LocalClass:
+    name: str
+    bases: list[Any]
+
+
+@dataclass(eq=False)
+class _Method:
+    receiver: Any
+    name: str
+
+
+@dataclass
+class _Args:
+    """A call's evaluated arguments: positionals, keywords (with their nodes) and whether a
+    ``*``/``**`` splat hides arguments we cannot see."""
+
+    positional: list[tuple[Any, cst.Arg]] = field(default_factory=list)
+    keywords: dict[str, tuple[Any, cst.Arg]] = field(default_factory=dict)
+    opaque: bool = False
+
+    def values(self) -> list[Any]:
+        return [value for value, _ in (*self.positional, *self.keywords.values())]
+
+    def named(self, *names: str) -> _Args:
+        """The same arguments with leading positionals named as the callee names them."""
+        keywords = dict(zip(names, self.positional, strict=False))
+        keywords.update(self.keywords)
+        return _Args(self.positional[len(names) :], keywords, self.opaque)
+
+    def merged(self, other: _Args) -> _Args:
+        return _Args(
+            [*self.positional, *other.positional],
+            {**self.keywords, **other.keywords},
+            self.opaque or other.opaque,
+        )
+
+
+class _Return(Exception):
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
+
+# -- the builder ----------------------------------------------------------------------------
+
+
+def build_airflow_pipelines(
+    path: Path,
+    module: cst.Module,
+    spans: SpanTable,
+    constants: ModuleConstants,
+    *,
+    package: str | None,
+    target_airflow: str = "auto",
+) -> list[Pipeline]:
+    builder = _Builder(path, spans, constants, package, target_airflow)
+    builder.run(module)
+    return [dag.pipeline for dag in builder.dags]
+
+
+class _Builder(Evaluator):
+    def __init__(
+        self,
+        path: Path,
+        spans: SpanTable,
+        constants: ModuleConstants,
+        package: str | None,
+        target_airflow: str,
+    ) -> None:
+        super().__init__(Scope(), constants)
+        self.path = path
+        self.spans = spans
+        self.package = package
+        self.target_airflow = target_airflow
+        self.dags: list[_Dag] = []
+        self.dag_stack: list[_Dag] = []
+        self.group_stack: list[_Group] = []
+        self.call_depth = 0
+
+    # -- entry --------------------------------------------------------------------------
+
+    def run(self, module: cst.Module) -> None:
+        if self.target_airflow == "auto":
+            self.target_airflow = _detect_version(module)
+        self.scope.bind("__file__", self.path.as_posix())
+        self.scope.bind("__doc__", module.get_docstring(clean=False))
+        self.exec_block(module.body)
+
+    # -- statements ---------------------------------------------------------------------
+
+    def exec_block(self, statements: Any) -> None:
+        for statement in statements:
+            self.exec_statement(statement)
+
+    def exec_statement(self, statement: cst.CSTNode) -> None:
+        if isinstance(statement, cst.SimpleStatementLine):
+            for small in statement.body:
+                self.exec_small(small)
+        elif isinstance(statement, cst.FunctionDef):
+            self.define_function(statement)
+        elif isinstance(statement, cst.ClassDef):
+            bases = [self.evaluate(arg.value) for arg in statement.bases]
+            self.scope.bind(statement.name.value, _LocalClass(statement.name.value, bases))
+        elif isinstance(statement, cst.With):
+            self.exec_with(statement)
+        elif isinstance(statement, cst.If):
+            self.exec_if(statement)
+        elif isinstance(statement, cst.For):
+            self.exec_for(statement)
+        elif isinstance(statement, cst.Try):
+            self.exec_block(statement.body.body)
+            if statement.orelse is not None:
+                self.exec_block(statement.orelse.body.body)
+            if statement.finalbody is not None:
+                self.exec_block(statement.finalbody.body.body)
+        elif _creates_anything(statement):
+            self.unfollowed("a `{}` block".format(type(statement).__name__.lower()))
+
+    def exec_small(self, small: cst.BaseSmallStatement) -> None:
+        if isinstance(small, cst.Expr):
+            self.evaluate(small.value)
+        elif isinstance(small, cst.Assign):
+            value = self.evaluate(small.value)
+            for target in small.targets:
+                self.assign(target.target, value)
+        elif isinstance(small, cst.AnnAssign):
+            if small.value is not None:
+                self.assign(small.target, self.evaluate(small.value))
+        elif isinstance(small, cst.AugAssign):
+            self.evaluate(small.value)
+            if isinstance(small.target, cst.Name):
+                self.scope.bind(small.target.value, Unknown(code_of(small.target)))
+        elif isinstance(small, cst.Import | cst.ImportFrom):
+            bind_import(self.scope, small, self.package)
+        elif isinstance(small, cst.Return):
+            raise _Return(self.evaluate(small.value) if small.value is not None else None)
+
+    def assign(self, target: cst.BaseExpression, value: Any) -> None:
+        if isinstance(target, cst.Attribute):
+            owner = self.evaluate(target.value)
+            self.set_attribute(owner, target.attr.value, value, target)
+            return
+        super().assign(target, value)
+
+    def set_attribute(self, owner: Any, name: str, value: Any, target: cst.Attribute) -> None:
+        """``dag.doc_md = ...`` and ``task.doc_md = ...`` after construction."""
+        span = self.spans.span(target)
+        text = code_of(target)
+        if isinstance(owner, _DagRef) and name in owner.dag.pipeline.settings:
+            owner.dag.pipeline.settings[name] = Setting(
+                _setting_value(value, text), Provenance.DAG, text, span
+            )
+        elif isinstance(owner, _TaskRef) and name in owner.task.settings:
+            owner.task.settings[name] = Setting(
+                _setting_value(value, text), Provenance.TASK, text, span
+            )
+
+    def define_function(self, node: cst.FunctionDef) -> None:
+        function = _Function(node, self.scope)
+        value: Any = function
+        # Decorators apply bottom-up; the outermost one that Airflow knows decides.
+        for decorator in reversed(node.decorators):
+            value = self.apply_decorator(decorator.decorator, value)
+        self.scope.bind(node.name.value, value)
+
+    def apply_decorator(self, expression: cst.BaseExpression, target: Any) -> Any:
+        if isinstance(expression, cst.Call):
+            decorator, args = self.evaluate(expression.func), list(expression.args)
+        else:
+            decorator, args = self.evaluate(expression), []
+        if not isinstance(target, _Function) or not isinstance(decorator, ImportedName):
+            return target
+        name = decorator.qualname
+        if name in _ASSET_DECORATORS:
+            return self.create_asset_dag(target, name, args)
+        if name in _DAG_DECORATORS:
+            return _DagFunction(target, args)
+        if name in _TASK_GROUP_DECORATORS:
+            return _GroupFunction(target, args)
+        if name in _SETUP_TEARDOWN_DECORATORS:
+            return _TaskFunction(target, name, args, is_setup_or_teardown=True)
+        if _is_task_decorator(name):
+            return _TaskFunction(target, name, args)
+        return target
+
+    def exec_with(self, statement: cst.With) -> None:
+        saved = self.dag_stack, self.group_stack
+        teardowns: list[_TaskRef] = []
+        for item in statement.items:
+            value = self.evaluate(item.item)
+            if isinstance(value, _DagRef):
+                if isinstance(item.item, cst.Call):
+                    value.dag.pipeline.kind = "dag-context"
+                # A DAG context starts outside any group of an enclosing DAG.
+                self.dag_stack, self.group_stack = [*self.dag_stack, value.dag], []
+            elif isinstance(value, _GroupRef):
+                self.group_stack = [*self.group_stack, value.group]
+            elif isinstance(value, _TaskRef):
+                teardowns.append(value)
+            if item.asname is not None:
+                self.assign(item.asname.name, value)
+        created_before = {id(t) for dag in self.dags for t in dag.pipeline.tasks}
+        try:
+            self.exec_block(statement.body.body)
+        finally:
+            self.dag_stack, self.group_stack = saved
+        for teardown in teardowns:
+            self.wrap_in_setup_teardown(teardown, created_before, statement)
+
+    def wrap_in_setup_teardown(
+        self, teardown: _TaskRef, created_before: set[int], node: cst.CSTNode
+    ) -> None:
+        """``with teardown_task:``: free-standing work created inside runs after the teardown's
+        setups and before the teardown; tasks already wired (and setups/teardowns) keep their
+        own dependencies, as in Airflow."""
+        pipeline = teardown.dag.pipeline
+        work = [
+            _TaskRef(teardown.dag, t)
+            for t in pipeline.tasks
+            if id(t) not in created_before and not _is_setup_or_teardown(t)
+        ]
+        edges = pipeline.edges
+        setups = [
+            _TaskRef(teardown.dag, t)
+            for t in pipeline.tasks
+            if _is_setup_or_teardown(t) and Edge(str(t.id), str(teardown.task.id)) in edges
+        ]
+        roots = [r for r in work if not any(e.downstream == r.task.id for e in edges)]
+        leaves = [r for r in work if not any(e.upstream == r.task.id for e in edges)]
+        self.add_edges(setups, roots, node)
+        self.add_edges(leaves, [teardown], node)
+
+    def exec_if(self, statement: cst.If) -> None:
+        condition = self.evaluate(statement.test)
+        if isinstance(condition, Unknown | ImportedName):
+            if _creates_anything(statement):
+                self.unfollowed(f"a branch on `{code_of(statement.test)}`")
+            return
+        if condition:
+            self.exec_block(statement.body.body)
+        elif isinstance(statement.orelse, cst.If):
+            self.exec_if(statement.orelse)
+        elif statement.orelse is not None:
+            self.exec_block(statement.orelse.body.body)
+
+    def exec_for(self, statement: cst.For) -> None:
+        iterable = self.evaluate(statement.iter)
+        if isinstance(iterable, dict):
+            iterable = list(iterable)
+        if not isinstance(iterable, list | tuple | range | str | set) or len(iterable) > _MAX_LOOP:
+            if _creates_anything(statement):
+                self.unfollowed(f"a loop over `{code_of(statement.iter)}`")
+            return
+        items = sorted(iterable, key=repr) if isinstance(iterable, set) else iterable
+        for item in items:
+            self.assign(statement.target, item)
+            self.exec_block(statement.body.body)
+        if statement.orelse is not None:
+            self.exec_block(statement.orelse.body.body)
+
+    def unfollowed(self, what: str) -> None:
+        """Code that may create tasks or DAGs but cannot be followed statically."""
+        if self.dag_stack:
+            self.dag_stack[-1].pipeline.mark_incomplete(f"{what} is not followed statically")
+
+    # -- expressions --------------------------------------------------------------------
+
+    def _eval_BinaryOperation(self, node: cst.BinaryOperation) -> Any:
+        if isinstance(node.operator, cst.RightShift | cst.LeftShift):
+            left, right = self.evaluate(node.left), self.evaluate(node.right)
+            if isinstance(node.operator, cst.RightShift):
+                return self.shift(left, right, node, returns=right)
+            return self.shift(right, left, node, returns=right)
+        return super()._eval_BinaryOperation(node)
+
+    def _eval_Subscript(self, node: cst.Subscript) -> Any:
+        base = self.evaluate(node.value)
+        if isinstance(base, _TaskRef):
+            return base  # one key of a task's XCom: still that task's output
+        return super()._eval_Subscript(node)
+
+    def attribute(self, base: Any, name: str, node: cst.Attribute) -> Any:
+        if isinstance(base, _TaskRef) and name == "output":
+            return base
+        if isinstance(
+            base, _TaskRef | _DagRef | _GroupRef | _TaskFunction | _GroupFunction | _OperatorPartial
+        ) or (isinstance(base, _LocalClass) and name == "partial"):
+            return _Method(base, name)
+        return super().attribute(base, name, node)
+
+    def _eval_Call(self, node: cst.Call) -> Any:
+        callee = self.evaluate(node.func)
+        if isinstance(callee, _Method):
+            return self.call_method(callee, node)
+        if isinstance(callee, _TaskFunction):
+            return self.call_task_function(callee, node, mapped=False)
+        args = self.call_args(node.args)
+        if isinstance(callee, ImportedName):
+            return self.call_imported(callee.qualname, node, args)
+        if isinstance(callee, _GroupFunction):
+            return self.call_group_function(callee, node, args)
+        if isinstance(callee, _DagFunction):
+            return self.call_dag_function(callee, node, args)
+        if isinstance(callee, _Function):
+            return self.call_function(callee, node, args)
+        if isinstance(callee, _LocalClass) and (
+            "task_id" in args.keywords or self.is_operator_class(callee)
+        ):
+            return self.create_operator(callee.name, node, args)
+        self.passed_to_unknown_code(node, args)
+        return Unknown(code_of(node))
+
+    def call_args(self, args: list[cst.Arg] | tuple[cst.Arg, ...]) -> _Args:
+        """Evaluate a call's arguments, each exactly once (they may create tasks)."""
+        evaluated = _Args()
+        for arg in args:
+            value = self.evaluate(arg.value)
+            if arg.star == "**":
+                if isinstance(value, dict):
+                    for key, item in value.items():
+                        if isinstance(key, str):
+                            evaluated.keywords[key] = (item, arg)
+                else:
+                    evaluated.opaque = True
+            elif arg.star == "*":
+                if isinstance(value, list | tuple):
+                    evaluated.positional.extend((item, arg) for item in value)
+                else:
+                    evaluated.opaque = True
+            elif arg.keyword is not None:
+                evaluated.keywords[arg.keyword.value] = (value, arg)
+            else:
+                evaluated.positional.append((value, arg))
+        return evaluated
+
+    def passed_to_unknown_code(self, node: cst.Call, args: _Args) -> None:
+        """A DAG, group or task handed to code we cannot follow may get tasks or edges there."""
+        if any(isinstance(v, _DagRef | _GroupRef | _TaskRef) for v in args.values()):
+            self.unfollowed(f"the call `{code_of(node.func)}`")
+
+    def is_operator_class(self, cls: _LocalClass) -> bool:
+        for base in cls.bases:
+            if isinstance(base, ImportedName) and _looks_like_operator(base.qualname):
+                return True
+            if isinstance(base, _LocalClass) and self.is_operator_class(base):
+                return True
+        return False
+
+    def call_imported(self, qualname: str, node: cst.Call, args: _Args) -> Any:
+        if qualname in _DAG_CLASSES:
+            return self.create_dag(node, "dag-constructor", args.named("dag_id"), name=None)
+        if qualname in _TASK_GROUP_CLASSES:
+            return self.create_group(node, args.named("group_id"))
+        if qualname in _CHAIN or qualname in _CHAIN_LINEAR:
+            elements = [value for value, _ in args.positional]
+            linear = qualname in _CHAIN_LINEAR
+            for upstream, downstream in zip(elements, elements[1:], strict=False):
+                self.chain_pair(upstream, downstream, node, linear=linear)
+            return None
+        if qualname in _CROSS_DOWNSTREAM:
+            values = args.named("from_tasks", "to_tasks").keywords
+            if "from_tasks" in values and "to_tasks" in values:
+                self.shift(values["from_tasks"][0], values["to_tasks"][0], node, returns=None)
+            return None
+        if qualname in _LABELS:
+            return _Label()
+        if _is_task_decorator(qualname) or qualname in _SETUP_TEARDOWN_DECORATORS:
+            # task(fn) / task.bash(fn): the call form of the decorator.
+            if args.positional and isinstance(args.positional[0][0], _Function):
+                return _TaskFunction(args.positional[0][0], qualname, list(node.args[1:]))
+            return Unknown(code_of(node))
+        if qualname.endswith(".partial") and _looks_like_operator(qualname.rpartition(".")[0]):
+            return _OperatorPartial(qualname.rpartition(".")[0], node, args)
+        if "task_id" in args.keywords or _looks_like_operator(qualname):
+            return self.create_operator(qualname, node, args)
+        self.passed_to_unknown_code(node, args)
+        if args.opaque:
+            return Unknown(code_of(node))
+        positional = [value for value, _ in args.positional]
+        keywords = {name: value for name, (value, _) in args.keywords.items()}
+        return self.construct(node, ImportedName(qualname), positional, keywords)
+
+    def call_method(self, method: _Method, node: cst.Call) -> Any:
+        receiver, name = method.receiver, method.name
+        if isinstance(receiver, _TaskFunction) and name in ("override", "partial"):
+            # Stored unevaluated: evaluated once, when the task is created.
+            return replace(receiver, call_args=[*receiver.call_args, *node.args])
+        if isinstance(receiver, _TaskFunction) and name in ("expand", "expand_kwargs"):
+            return self.call_task_function(receiver, node, mapped=True)
+        args = self.call_args(node.args)
+        if isinstance(receiver, _LocalClass):  # LocalOperator.partial(...)
+            return _OperatorPartial(receiver.name, node, args)
+        if isinstance(receiver, _GroupFunction):
+            if name in ("expand", "expand_kwargs"):
+                return self.call_group_function(receiver, node, args)
+            if name == "override":
+                return _GroupFunction(receiver.function, [*receiver.decorator_args, *node.args])
+            return receiver  # .partial(): arguments only
+        if isinstance(receiver, _OperatorPartial) and name in ("expand", "expand_kwargs"):
+            merged = receiver.args.merged(args)
+            return self.create_operator(receiver.operator, receiver.node, merged, mapped=True)
+        if isinstance(receiver, _TaskRef | _GroupRef):
+            values = args.values()
+            if name == "set_downstream" and values:
+                self.shift(receiver, values[0], node, returns=None)
+                return None
+            if name == "set_upstream" and values:
+                self.shift(values[0], receiver, node, returns=None)
+                return None
+            if name == "as_teardown":
+                if "setups" in args.keywords:
+                    self.shift(args.keywords["setups"][0], receiver, node, returns=None)
+                return receiver
+            if name == "as_setup":
+                return receiver
+        self.passed_to_unknown_code(node, args)
+        return Unknown(code_of(node))
+
+    # -- dependencies -------------------------------------------------------------------
+
+    def shift(self, upstream: Any, downstream: Any, node: cst.CSTNode, *, returns: Any) -> Any:
+        """``upstream >> downstream``; returns what the Python expression evaluates to."""
+        if isinstance(downstream, _Label):
+            downstream.upstream = self.endpoints(upstream, leaves=True)
+            return downstream
+        if isinstance(upstream, _Label):
+            upstream_ends = upstream.upstream
+        else:
+            upstream_ends = self.endpoints(upstream, leaves=True)
+        downstream_ends = self.endpoints(downstream, leaves=False)
+        if upstream_ends is None or downstream_ends is None:
+            self.unfollowed(f"the dependency `{code_of(node)}`")
+            return returns
+        self.add_edges(upstream_ends, downstream_ends, node)
+        return returns
+
+    def chain_pair(self, upstream: Any, downstream: Any, node: cst.Call, *, linear: bool) -> None:
+        if not linear and isinstance(upstream, list | tuple) and isinstance(downstream, list | tuple):
+            if len(upstream) != len(downstream):
+                return  # Airflow raises at import: no edges
+            for up, down in zip(upstream, downstream, strict=True):
+                self.shift(up, down, node, returns=None)
+            return
+        self.shift(upstream, downstream, node, returns=None)
+
+    def endpoints(self, value: Any, *, leaves: bool) -> list[_TaskRef] | None:
+        """The tasks a dependency operand stands for; ``None`` if it cannot be known."""
+        if isinstance(value, _TaskRef):
+            return [value] if isinstance(value.task.id, str) else None
+        if isinstance(value, _GroupRef):
+            return self.group_ends(value.group, leaves=leaves)
+        if isinstance(value, list | tuple):
+            ends: list[_TaskRef] = []
+            for item in value:
+                item_ends = self.endpoints(item, leaves=leaves)
+                if item_ends is None:
+                    return None
+                ends.extend(item_ends)
+            return ends
+        return None
+
+    def group_ends(self, group: _Group, *, leaves: bool) -> list[_TaskRef]:
+        """Roots (no upstream inside the group) or leaves, computed as Airflow does: from
+        the edges that exist when the dependency is declared."""
+        members = {ref.task.id for ref in group.members}
+        inner = [
+            e for e in group.dag.pipeline.edges if e.upstream in members and e.downstream in members
+        ]
+        linked = {e.upstream for e in inner} if leaves else {e.downstream for e in inner}
+        return [ref for ref in group.members if ref.task.id not in linked]
+
+    def add_edges(self, upstream: list[_TaskRef], downstream: list[_TaskRef], node: cst.CSTNode) -> None:
+        for up in upstream:
+            for down in downstream:
+                if up.dag is not down.dag or up.task is down.task:
+                    continue  # Airflow rejects dependencies across DAGs
+                edges = up.dag.pipeline.edges
+                edge = Edge(str(up.task.id), str(down.task.id), self.spans.span(node))
+                if edge not in edges:
+                    edges.append(edge)
+
+    def data_dependencies(self, values: list[Any], task: _TaskRef, node: cst.Call) -> None:
+        """Passing a task's output (an XComArg) into another task makes it upstream."""
+        upstream = [
+            ref
+            for ref in _task_refs_in(values)
+            if ref.task is not task.task and isinstance(ref.task.id, str)
+        ]
+        if upstream and isinstance(task.task.id, str):
+            self.add_edges(upstream, [task], node)
+
+    # -- DAGs -----------------------------------------------------------------------------
+
+    def create_dag(self, node: cst.CSTNode, kind: str, args: _Args, name: str | None) -> _DagRef:
+        provenance = Provenance.DECORATOR if kind == "dag-decorator" else Provenance.DAG
+        keywords = args.keywords
+        dag_id_value = keywords["dag_id"][0] if "dag_id" in keywords else name
+        dag_id: str | Unknown = (
+            dag_id_value if isinstance(dag_id_value, str) else Unknown(_text_of(keywords, "dag_id"))
+        )
+        version = self.target_airflow
+        pipeline = Pipeline(
+            framework="airflow", id=dag_id, kind=kind, file=self.path, span=self.spans.span(node)
+        )
+        defaults = {**_DAG_DEFAULTS, **_DAG_DEFAULTS_BY_VERSION[version]}
+        for setting_name, default in defaults.items():
+            if setting_name in keywords:
+                value, arg = keywords[setting_name]
+                pipeline.settings[setting_name] = self.setting_from_arg(value, arg, provenance)
+            elif args.opaque:
+                pipeline.settings[setting_name] = Setting(Unknown("**kwargs"), Provenance.UNKNOWN)
+            else:
+                pipeline.settings[setting_name] = Setting(default, Provenance.DEFAULT)
+        for setting_name in _DAG_KEYWORDS_KEPT & keywords.keys():
+            value, arg = keywords[setting_name]
+            pipeline.settings[setting_name] = self.setting_from_arg(value, arg, provenance)
+        for legacy in ("schedule_interval", "timetable"):
+            if legacy in keywords and "schedule" not in keywords:
+                # The legacy keyword is the schedule: expose it under the neutral name too.
+                pipeline.settings["schedule"] = pipeline.settings[legacy]
+        if "concurrency" in keywords and "max_active_tasks" not in keywords:
+            pipeline.settings["max_active_tasks"] = pipeline.settings["concurrency"]
+        default_args, default_args_arg = _default_args(keywords, args.opaque)
+        dag = _Dag(pipeline, default_args, default_args_arg, version)
+        self.dags.append(dag)
+        return _DagRef(dag)
+
+    def call_dag_function(self, dag_function: _DagFunction, node: cst.Call, args: _Args) -> Any:
+        function = dag_function.function
+        ref = self.create_dag(
+            function.node.name,
+            "dag-decorator",
+            self.call_args(dag_function.decorator_args).named("dag_id"),
+            name=function.node.name.value,
+        )
+        docstring = function.node.get_docstring()
+        doc_md = ref.dag.pipeline.settings["doc_md"]
+        if docstring and doc_md.provenance is Provenance.DEFAULT:
+            # @dag uses the function's docstring as the DAG's documentation.
+            ref.dag.pipeline.settings["doc_md"] = Setting(
+                docstring, Provenance.DECORATOR, "docstring", self.spans.span(function.node.name)
+            )
+        saved = self.dag_stack, self.group_stack
+        self.dag_stack, self.group_stack = [*self.dag_stack, ref.dag], []
+        try:
+            self.run_function(function, args)
+        finally:
+            self.dag_stack, self.group_stack = saved
+        return ref
+
+    def create_asset_dag(self, function: _Function, decorator: str, args: list[cst.Arg]) -> Any:
+        evaluated = self.call_args(args)
+        name = function.node.name.value
+        if not decorator.endswith(".multi"):
+            asset_name = evaluated.keywords.get("name", (name, None))[0]
+            name = asset_name if isinstance(asset_name, str) else name
+        ref = self.create_dag(function.node.name, "asset-decorator", evaluated, name=name)
+        task = Task(
+            function.node.name.value,
+            decorator,
+            TaskKind.PYTHON,
+            self.spans.span(function.node.name),
+            callable=function.node.name.value,
+        )
+        task.settings = self.task_settings(ref.dag, None, {}, {}, evaluated.opaque, task.kind)
+        self.add_task(ref.dag, None, task)
+        return ref
+
+    # -- task groups ----------------------------------------------------------------------
+
+    def create_group(self, node: cst.CSTNode, args: _Args, name: str | None = None) -> Any:
+        keywords = args.keywords
+        dag = self.dag_from_keywords(keywords)
+        if dag is None:
+            return Unknown(code_of(node))
+        group_id = keywords["group_id"][0] if "group_id" in keywords else name
+        if not isinstance(group_id, str):
+            dag.pipeline.mark_incomplete("a task group whose id cannot be resolved")
+            return Unknown(code_of(node))
+        parent = self.current_group(dag)
+        full_id = parent.child_id(group_id) if parent else group_id
+        if name is not None:
+            full_id = _unique_id(full_id, set(dag.groups))  # @task_group called again: tg__1
+        prefix = keywords.get("prefix_group_id", (True, None))[0]
+        default_args, default_args_arg = _default_args(keywords, opaque=False)
+        group = _Group(dag, full_id, prefix is not False, default_args, default_args_arg, parent)
+        dag.groups[full_id] = group
+        dag.pipeline.groups.append(
+            TaskGroup(full_id, self.spans.span(node), parent.full_id if parent else None)
+        )
+        return _GroupRef(group)
+
+    def call_group_function(self, group_function: _GroupFunction, node: cst.Call, args: _Args) -> Any:
+        function = group_function.function
+        ref = self.create_group(
+            node,
+            self.call_args(group_function.decorator_args).named("group_id"),
+            name=function.node.name.value,
+        )
+        if not isinstance(ref, _GroupRef):
+            return ref
+        self.group_stack = [*self.group_stack, ref.group]
+        try:
+            returned = self.run_function(function, args)
+        finally:
+            self.group_stack = self.group_stack[:-1]
+        # Like Airflow: a group function that returns a task stands for that task.
+        return returned if returned is not None else ref
+
+    # -- tasks ----------------------------------------------------------------------------
+
+    def create_operator(
+        self, operator: str, node: cst.Call, args: _Args, *, mapped: bool = False
+    ) -> Any:
+        keywords = args.keywords
+        dag = self.dag_from_keywords(keywords)
+        if dag is None:
+            return Unknown(code_of(node))
+        group = self.current_group(dag, keywords)
+        task_id_value = keywords["task_id"][0] if "task_id" in keywords else None
+        if isinstance(task_id_value, str):
+            task_id: str | Unknown = group.child_id(task_id_value) if group else task_id_value
+        else:
+            task_id = Unknown(_text_of(keywords, "task_id"))
+            dag.pipeline.mark_incomplete("a task id that cannot be resolved")
+        kind = task_kind(operator)
+        task = Task(task_id, operator, kind, self.spans.span(node), mapped=mapped)
+        task.callable = _callable_name(keywords)
+        task.settings = self.task_settings(dag, group, keywords, {}, args.opaque, kind)
+        ref = self.add_task(dag, group, task)
+        self.data_dependencies(args.values(), ref, node)
+        return ref
+
+    def call_task_function(self, function: _TaskFunction, node: cst.Call, *, mapped: bool) -> Any:
+        call = self.call_args(function.call_args).merged(self.call_args(node.args))
+        dag = self.dag_from_keywords(call.keywords)
+        if dag is None:
+            return Unknown(code_of(node))
+        decorator = self.call_args(function.decorator_args)
+        group = self.current_group(dag, call.keywords)
+        label = _first_keyword("task_id", call, decorator)
+        if label is None:
+            label = function.function.node.name.value
+        if not isinstance(label, str):
+            dag.pipeline.mark_incomplete("a task id that cannot be resolved")
+            return Unknown(code_of(node))
+        task_id = _unique_id(group.child_id(label) if group else label, _task_ids(dag))
+        kind = task_kind(function.operator)
+        task = Task(task_id, function.operator, kind, self.spans.span(node), mapped=mapped)
+        task.callable = function.function.node.name.value
+        task.settings = self.task_settings(
+            dag, group, call.keywords, decorator.keywords, call.opaque or decorator.opaque, kind
+        )
+        ref = self.add_task(dag, group, task)
+        self.data_dependencies(call.values(), ref, node)
+        return ref
+
+    def add_task(self, dag: _Dag, group: _Group | None, task: Task) -> _TaskRef:
+        task.group = group.full_id if group else None
+        dag.pipeline.tasks.append(task)
+        ref = _TaskRef(dag, task)
+        if isinstance(task.id, str):
+            ancestor = group
+            while ancestor is not None:
+                ancestor.members.append(ref)
+                ancestor = ancestor.parent
+        return ref
+
+    def current_group(
+        self, dag: _Dag, keywords: dict[str, tuple[Any, cst.Arg]] | None = None
+    ) -> _Group | None:
+        if keywords and "task_group" in keywords:
+            value = keywords["task_group"][0]
+            return value.group if isinstance(value, _GroupRef) else None
+        if self.group_stack and self.group_stack[-1].dag is dag:
+            return self.group_stack[-1]
+        return None
+
+    def dag_from_keywords(self, keywords: dict[str, tuple[Any, cst.Arg]]) -> _Dag | None:
+        if "dag" in keywords:
+            value = keywords["dag"][0]
+            return value.dag if isinstance(value, _DagRef) else None
+        if "task_group" in keywords and isinstance(keywords["task_group"][0], _GroupRef):
+            return keywords["task_group"][0].group.dag
+        return self.dag_stack[-1] if self.dag_stack else None
+
+    def task_settings(
+        self,
+        dag: _Dag,
+        group: _Group | None,
+        keywords: dict[str, tuple[Any, cst.Arg]],
+        decorator_keywords: dict[str, tuple[Any, cst.Arg]],
+        opaque: bool,
+        kind: TaskKind,
+    ) -> dict[str, Setting]:
+        """Each setting from the most specific place that sets it, as Airflow resolves it."""
+        defaults = dict(_TASK_DEFAULTS)
+        defaults["retry_exponential_backoff"] = _RETRY_BACKOFF_DEFAULT[dag.version]
+        if kind is TaskKind.SENSOR:
+            defaults.update(_SENSOR_DEFAULTS)
+        layers = list(self.default_args_layers(dag, group))
+        settings: dict[str, Setting] = {}
+        for name, default in defaults.items():
+            if name in keywords:
+                value, arg = keywords[name]
+                settings[name] = self.setting_from_arg(value, arg, Provenance.TASK)
+            elif name in decorator_keywords:
+                value, arg = decorator_keywords[name]
+                settings[name] = self.setting_from_arg(value, arg, Provenance.DECORATOR)
+            else:
+                settings[name] = self.inherited_setting(name, default, layers, opaque)
+        return settings
+
+    def inherited_setting(
+        self,
+        name: str,
+        default: Any,
+        layers: list[tuple[dict[str, Any] | Unknown, cst.Arg | None]],
+        opaque: bool,
+    ) -> Setting:
+        if opaque:
+            return Setting(Unknown("**kwargs"), Provenance.UNKNOWN)
+        for default_args, arg in layers:
+            if isinstance(default_args, Unknown):
+                return Setting(Unknown(default_args.text), Provenance.UNKNOWN)
+            if name in default_args:
+                value = default_args[name]
+                text = _literal_text(value)
+                span = self.spans.span(arg.value) if arg is not None else None
+                return Setting(_setting_value(value, text), Provenance.DEFAULT_ARGS, text, span)
+        return Setting(default, Provenance.DEFAULT)
+
+    def default_args_layers(
+        self, dag: _Dag, group: _Group | None
+    ) -> Iterator[tuple[dict[str, Any] | Unknown, cst.Arg | None]]:
+        while group is not None:
+            if group.default_args is not None:
+                yield group.default_args, group.default_args_arg
+            group = group.parent
+        if dag.default_args is not None:
+            yield dag.default_args, dag.default_args_arg
+
+    def setting_from_arg(self, value: Any, arg: cst.Arg, provenance: Provenance) -> Setting:
+        text = code_of(arg.value)
+        return Setting(_setting_value(value, text), provenance, text, self.spans.span(arg.value))
+
+    # -- plain functions --------------------------------------------------------------------
+
+    def call_function(self, function: _Function, node: cst.Call, args: _Args) -> Any:
+        if self.call_depth >= _MAX_CALL_DEPTH:
+            self.unfollowed(f"the call `{code_of(node.func)}`")
+            return Unknown(code_of(node))
+        return self.run_function(function, args)
+
+    def run_function(self, function: _Function, args: _Args) -> Any:
+        """Interpret a function body with its parameters bound to the call's arguments."""
+        scope = Scope(function.scope)
+        saved, self.scope = self.scope, scope
+        self.call_depth += 1
+        try:
+            self.bind_parameters(function.node.params, args, scope)
+            self.exec_block(function.node.body.body)
+        except _Return as returned:
+            return returned.value
+        finally:
+            self.scope = saved
+            self.call_depth -= 1
+        return None
+
+    def bind_parameters(self, params: cst.Parameters, args: _Args, scope: Scope) -> None:
+        positional = [*params.posonly_params, *params.params]
+        named = args.named(*(p.name.value for p in positional)).keywords
+        for param in [*positional, *params.kwonly_params]:
+            name = param.name.value
+            if name in named:
+                scope.bind(name, named[name][0])
+            elif param.default is not None and not args.opaque:
+                # Defaults are evaluated where the function was defined.
+                saved, self.scope = self.scope, scope.parent or scope
+                try:
+                    scope.bind(name, self.evaluate(param.default))
+                finally:
+                    self.scope = saved
+            else:
+                scope.bind(name, Unknown(name))
+        for star in (params.star_arg, params.star_kwarg):
+            if isinstance(star, cst.Param):
+                scope.bind(star.name.value, Unknown(star.name.value))
+
+
+# -- helpers --------------------------------------------------------------------------------
+
+
+def task_kind(operator: str) -> TaskKind:
+    """What kind of work an operator or TaskFlow decorator does."""
+    if ".task." in f".{operator}" and not operator.endswith((".task", ".task.python")):
+        flavour = operator.rsplit(".", 1)[-1]
+        return {
+            "bash": TaskKind.BASH,
+            "sensor": TaskKind.SENSOR,
+            "kubernetes": TaskKind.KUBERNETES,
+            "kubernetes_cmd": TaskKind.KUBERNETES,
+            "sql": TaskKind.SQL,
+            "docker": TaskKind.OTHER,
+        }.get(flavour, TaskKind.PYTHON)
+    name = operator.rsplit(".", 1)[-1]
+    if operator.endswith((".task", ".setup", ".teardown", ".task.python")):
+        return TaskKind.PYTHON
+    if name.endswith(("Sensor", "SensorAsync")):
+        return TaskKind.SENSOR
+    if name in ("EmptyOperator", "DummyOperator"):
+        return TaskKind.EMPTY
+    if name == "TriggerDagRunOperator":
+        return TaskKind.TRIGGER
+    if "Kubernetes" in name or name.endswith("PodOperator"):
+        return TaskKind.KUBERNETES
+    if "Bash" in name:
+        return TaskKind.BASH
+    if "Python" in name or name in ("ShortCircuitOperator", "BranchPythonOperator"):
+        return TaskKind.PYTHON
+    if re.search(r"Sql|SQL|Query|Postgres|MySql|Snowflake|Redshift|BigQueryInsertJob", name):
+        return TaskKind.SQL
+    return TaskKind.OTHER
+
+
+def _is_task_decorator(qualname: str) -> bool:
+    return any(qualname == home or qualname.startswith(home + ".") for home in _TASK_DECORATORS)
+
+
+def _looks_like_operator(qualname: str) -> bool:
+    name = qualname.rsplit(".", 1)[-1]
+    return qualname.startswith("airflow.") and name.endswith(("Operator", "Sensor", "SensorAsync"))
+
+
+def _text_of(keywords: dict[str, tuple[Any, cst.Arg]], name: str) -> str:
+    arg = keywords.get(name, (None, None))[1]
+    return code_of(arg.value) if arg is not None else name
+
+
+def _is_setup_or_teardown(task: Task) -> bool:
+    return task.operator.endswith((".setup", ".teardown"))
+
+
+def _first_keyword(name: str, *calls: _Args) -> Any:
+    for call in calls:
+        if name in call.keywords:
+            return call.keywords[name][0]
+    return None
+
+
+def _default_args(
+    keywords: dict[str, tuple[Any, cst.Arg]], opaque: bool
+) -> tuple[dict[str, Any] | Unknown | None, cst.Arg | None]:
+    """A DAG's or group's default_args: a dict, Unknown when opaque, None when absent."""
+    if "default_args" in keywords:
+        value, arg = keywords["default_args"]
+        if isinstance(value, dict):
+            return value, arg
+        return Unknown(code_of(arg.value)), arg
+    return (Unknown("**kwargs"), None) if opaque else (None, None)
+
+
+def _callable_name(keywords: dict[str, tuple[Any, cst.Arg]]) -> str | None:
+    arg = keywords.get("python_callable", (None, None))[1]
+    return code_of(arg.value) if arg is not None else None
+
+
+def _task_ids(dag: _Dag) -> set[str]:
+    return {t.id for t in dag.pipeline.tasks if isinstance(t.id, str)}
+
+
+def _unique_id(candidate: str, taken: set[str]) -> str:
+    """Airflow's suffixing for repeated TaskFlow calls and task groups: x, x__1, x__2."""
+    if candidate not in taken:
+        return candidate
+    core = re.split(r"__\d+$", candidate)[0]
+    pattern = re.compile(rf"^{re.escape(core)}__(\d+)$")
+    suffixes = [int(m.group(1)) for taken_id in taken if (m := pattern.match(taken_id))]
+    return f"{core}__{max(suffixes) + 1 if suffixes else 1}"
+
+
+def _task_refs_in(values: Any) -> Iterator[_TaskRef]:
+    if isinstance(values, _TaskRef):
+        yield values
+    elif isinstance(values, list | tuple | set):
+        for value in values:
+            yield from _task_refs_in(value)
+    elif isinstance(values, dict):
+        for value in values.values():
+            yield from _task_refs_in(value)
+
+
+def _setting_value(value: Any, text: str) -> Any:
+    """A setting keeps literal values; references to code become Unknown(text)."""
+    if _is_literal(value):
+        return value
+    if isinstance(value, Unknown):
+        return value
+    return Unknown(text)
+
+
+def _is_literal(value: Any) -> bool:
+    if value is None or isinstance(value, bool | int | float | str | dt.timedelta | dt.date):
+        return True
+    if isinstance(value, list | tuple | set | frozenset):
+        return all(_is_literal(v) for v in value)
+    if isinstance(value, dict):
+        return all(_is_literal(k) and _is_literal(v) for k, v in value.items())
+    return False
+
+
+def _literal_text(value: Any) -> str:
+    return repr(value) if _is_literal(value) else getattr(value, "text", type(value).__name__)
+
+
+def _creates_anything(node: cst.CSTNode) -> bool:
+    """Whether a block contains any call at all (and so might create tasks or DAGs)."""
+    finder = _CallFinder()
+    node.visit(finder)
+    return finder.found
+
+
+class _CallFinder(cst.CSTVisitor):
+    def __init__(self) -> None:
+        self.found = False
+
+    def visit_Call(self, node: cst.Call) -> bool:
+        self.found = True
+        return False
+
+    def on_visit(self, node: cst.CSTNode) -> bool:
+        return not self.found and super().on_visit(node)
+
+
+def _detect_version(module: cst.Module) -> str:
+    """Airflow 3 when the file imports ``airflow.sdk``; else the installed Airflow; else 3."""
+    for statement in module.body:
+        if isinstance(statement, cst.SimpleStatementLine):
+            for small in statement.body:
+                if isinstance(small, cst.ImportFrom) and small.module is not None:
+                    if code_of(small.module).startswith("airflow.sdk"):
+                        return "3"
+                elif isinstance(small, cst.Import):
+                    if any(code_of(a.name).startswith("airflow.sdk") for a in small.names):
+                        return "3"
+    return installed_airflow_major()
+
+
+@functools.lru_cache(maxsize=1)
+def installed_airflow_major() -> str:
+    """The installed Airflow's major version, read from package metadata (never imported)."""
+    from importlib import metadata
+
+    for distribution in ("apache-airflow-core", "apache-airflow"):
+        try:
+            major = metadata.version(distribution).split(".")[0]
+        except metadata.PackageNotFoundError:
+            continue
+        if major in ("2", "3"):
+            return major
+    return "3"

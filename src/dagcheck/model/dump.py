@@ -1,0 +1,61 @@
+"""The model as plain data: what ``dagcheck model --format json`` prints."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from dagcheck.model.pipeline import Pipeline, Setting, Span, Task, to_jsonable
+
+
+def span_as_dict(span: Span | None) -> dict[str, int] | None:
+    if span is None:
+        return None
+    return {
+        "line": span.line,
+        "column": span.column,
+        "end_line": span.end_line,
+        "end_column": span.end_column,
+    }
+
+
+def setting_as_dict(setting: Setting) -> dict[str, Any]:
+    return {
+        "value": to_jsonable(setting.value),
+        "provenance": setting.provenance.value,
+        "text": setting.text,
+        "span": span_as_dict(setting.span),
+    }
+
+
+def task_as_dict(task: Task) -> dict[str, Any]:
+    return {
+        "id": to_jsonable(task.id),
+        "operator": task.operator,
+        "kind": task.kind.value,
+        "group": task.group,
+        "mapped": task.mapped,
+        "callable": task.callable,
+        "span": span_as_dict(task.span),
+        "settings": {name: setting_as_dict(s) for name, s in sorted(task.settings.items())},
+    }
+
+
+def pipeline_as_dict(pipeline: Pipeline) -> dict[str, Any]:
+    return {
+        "framework": pipeline.framework,
+        "id": to_jsonable(pipeline.id),
+        "kind": pipeline.kind,
+        "file": pipeline.file.as_posix(),
+        "span": span_as_dict(pipeline.span),
+        "complete": pipeline.complete,
+        "incomplete_reasons": list(pipeline.incomplete_reasons),
+        "settings": {name: setting_as_dict(s) for name, s in sorted(pipeline.settings.items())},
+        "tasks": [task_as_dict(t) for t in pipeline.tasks],
+        "edges": [
+            {"upstream": e.upstream, "downstream": e.downstream, "span": span_as_dict(e.span)}
+            for e in pipeline.edges
+        ],
+        "groups": [
+            {"id": g.id, "parent": g.parent, "span": span_as_dict(g.span)} for g in pipeline.groups
+        ],
+    }

@@ -1,0 +1,168 @@
+"""The framework-neutral model of a pipeline: what every rule reads.
+
+Builders (``airflow.py``, later ``prefect.py``) are the only code that walks framework
+syntax; they produce these dataclasses. A value the builder could not resolve statically is
+an :class:`Unknown`, never a guess, so rules can stay silent on it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+
+@dataclass(slots=True)
+class Span:
+    """A source range: 1-based lines and columns, ``end_column`` exclusive (as SARIF wants).
+
+    Builders hand out spans before positions are known and fill them in with one position
+    pass at the end of the file (see ``positions.py``), so a span is mutable until then.
+    """
+
+    line: int
+    column: int
+    end_line: int
+    end_column: int
+
+    def __str__(self) -> str:
+        return f"{self.line}:{self.column}"
+
+
+@dataclass(frozen=True)
+class Unknown:
+    """A value that cannot be resolved without running the code; ``text`` is its source."""
+
+    text: str
+
+    def __repr__(self) -> str:
+        return f"Unknown({self.text!r})"
+
+
+class Provenance(str, enum.Enum):
+    """Where a setting's value came from, most specific first."""
+
+    TASK = "task"  # a keyword on the operator call or TaskFlow call (incl. .override)
+    DECORATOR = "decorator"  # a keyword on @task(...) / @dag(...)
+    DEFAULT_ARGS = "default_args"  # the DAG's default_args
+    DAG = "dag"  # a keyword on DAG(...)
+    DEFAULT = "default"  # the framework's documented default
+    UNKNOWN = "unknown"  # may have been set somewhere we cannot see (**kwargs, opaque dict)
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One setting's value, the source text it came from, its provenance and span."""
+
+    value: Any
+    provenance: Provenance
+    text: str = ""
+    span: Span | None = field(default=None, compare=False)
+
+    @property
+    def known(self) -> bool:
+        return not isinstance(self.value, Unknown)
+
+    @property
+    def explicit(self) -> bool:
+        """True when the user wrote this setting (as opposed to a default or an unknown)."""
+        return self.provenance not in (Provenance.DEFAULT, Provenance.UNKNOWN)
+
+
+class TaskKind(str, enum.Enum):
+    PYTHON = "python"
+    BASH = "bash"
+    SQL = "sql"
+    SENSOR = "sensor"
+    EMPTY = "empty"
+    KUBERNETES = "kubernetes"
+    TRIGGER = "trigger"
+    OTHER = "other"
+
+
+@dataclass
+class Task:
+    """A task of a pipeline: an operator instance or a TaskFlow/decorated callable call."""
+
+    id: str | Unknown
+    operator: str  # qualified name of the operator class or decorator, e.g. airflow...BashOperator
+    kind: TaskKind
+    span: Span
+    settings: dict[str, Setting] = field(default_factory=dict)
+    group: str | None = None  # id of the innermost task group
+    mapped: bool = False  # .expand()/.partial() dynamic task mapping
+    callable: str | None = None  # the Python function a python-like task runs, when known
+
+    def setting(self, name: str) -> Setting | None:
+        return self.settings.get(name)
+
+
+@dataclass(frozen=True)
+class Edge:
+    upstream: str
+    downstream: str
+    span: Span | None = field(default=None, compare=False, hash=False)
+
+
+@dataclass
+class TaskGroup:
+    id: str
+    span: Span
+    parent: str | None = None
+
+
+@dataclass
+class Pipeline:
+    """A DAG or a flow."""
+
+    framework: str  # "airflow" | "prefect"
+    id: str | Unknown
+    kind: str  # how it was declared: "dag-constructor", "dag-context", "dag-decorator"
+    file: Path
+    span: Span
+    settings: dict[str, Setting] = field(default_factory=dict)
+    tasks: list[Task] = field(default_factory=list)
+    edges: list[Edge] = field(default_factory=list)
+    groups: list[TaskGroup] = field(default_factory=list)
+    # False when some tasks or edges are built by code the static model cannot follow
+    # (loops over unknown values, helper functions, ...): rules about the whole graph
+    # (orphans, missing tasks) must stay silent then.
+    complete: bool = True
+    incomplete_reasons: list[str] = field(default_factory=list)
+
+    @property
+    def schedule(self) -> Setting | None:
+        return self.settings.get("schedule")
+
+    def setting(self, name: str) -> Setting | None:
+        return self.settings.get(name)
+
+    def task(self, task_id: str) -> Task | None:
+        return next((t for t in self.tasks if t.id == task_id), None)
+
+    def mark_incomplete(self, reason: str) -> None:
+        self.complete = False
+        if reason not in self.incomplete_reasons:
+            self.incomplete_reasons.append(reason)
+
+
+def to_jsonable(value: Any) -> Any:
+    """Render a model value for JSON output (timedelta as seconds, datetimes as ISO)."""
+    if isinstance(value, Unknown):
+        return {"unknown": value.text}
+    if isinstance(value, dt.timedelta):
+        return {"timedelta_seconds": value.total_seconds()}
+    if isinstance(value, dt.datetime | dt.date):
+        return value.isoformat()
+    if isinstance(value, list | tuple | set | frozenset):
+        items = [to_jsonable(v) for v in value]
+        return sorted(items, key=repr) if isinstance(value, set | frozenset) else items
+    if isinstance(value, dict):
+        return {str(k): to_jsonable(v) for k, v in value.items()}
+    if isinstance(value, enum.Enum):
+        return value.value
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    return repr(value)

@@ -1,0 +1,100 @@
+"""Source spans for the few nodes the model refers to, in one light pass per file.
+
+libcst's PositionProvider records a position for every node of the tree and costs more than
+parsing itself; the model needs spans for a few dozen nodes per file. This pass runs libcst's
+code generation once, counts characters, and records only the nodes that were asked for;
+character offsets become lines and columns through the source's line table.
+"""
+
+from __future__ import annotations
+
+import bisect
+
+import libcst as cst
+from libcst._nodes.internal import CodegenState
+
+from dagcheck.model.pipeline import Span
+
+
+class _OffsetRecorder(CodegenState):
+    def __init__(self, module: cst.Module, wanted: dict[cst.CSTNode, list[Span]]) -> None:
+        super().__init__(default_indent=module.default_indent, default_newline=module.default_newline)
+        self.offset = 0
+        self.wanted = wanted
+        self.starts: dict[cst.CSTNode, int] = {}
+        self.ranges: dict[cst.CSTNode, tuple[int, int]] = {}
+
+    def add_indent_tokens(self) -> None:
+        for token in self.indent_tokens:
+            self.offset += len(token)
+
+    def add_token(self, value: str) -> None:
+        self.offset += len(value)
+
+    def before_codegen(self, node: cst.CSTNode) -> None:
+        if node in self.wanted:
+            self.starts[node] = self.offset
+
+    def after_codegen(self, node: cst.CSTNode) -> None:
+        if node in self.wanted:
+            self.ranges[node] = (self.starts[node], self.offset)
+
+
+class SpanTable:
+    """Hands out spans for nodes now and fills them in with one pass at the end."""
+
+    def __init__(self) -> None:
+        self._wanted: dict[cst.CSTNode, list[Span]] = {}
+
+    def span(self, node: cst.CSTNode) -> Span:
+        span = Span(0, 0, 0, 0)
+        self._wanted.setdefault(node, []).append(span)
+        return span
+
+    def resolve(self, module: cst.Module, source: str) -> None:
+        if not self._wanted:
+            return
+        recorder = _OffsetRecorder(module, self._wanted)
+        module._codegen(recorder)
+        line_starts = [0]
+        newline = source.find("\n")
+        while newline >= 0:
+            line_starts.append(newline + 1)
+            newline = source.find("\n", newline + 1)
+        for node, spans in self._wanted.items():
+            start, end = recorder.ranges.get(node, (0, 0))
+            start = _skip_leading_blank(source, start, end)
+            line, column = _line_column(line_starts, start)
+            end_line, end_column = _line_column(line_starts, _trim_trailing(source, start, end))
+            for span in spans:
+                span.line, span.column, span.end_line, span.end_column = (
+                    line,
+                    column,
+                    end_line,
+                    end_column,
+                )
+
+
+def _line_column(line_starts: list[int], offset: int) -> tuple[int, int]:
+    index = bisect.bisect_right(line_starts, offset) - 1
+    return index + 1, offset - line_starts[index] + 1
+
+
+def _skip_leading_blank(source: str, start: int, end: int) -> int:
+    """Statements own their leading blank lines and comments; a span starts at the code."""
+    while start < end:
+        char = source[start]
+        if char in " \t\r\n\\":
+            start += 1
+        elif char == "#":
+            newline = source.find("\n", start, end)
+            start = end if newline < 0 else newline + 1
+        else:
+            break
+    return start
+
+
+def _trim_trailing(source: str, start: int, end: int) -> int:
+    while end > start and source[end - 1] in " \t\r\n":
+        end -= 1
+    return end

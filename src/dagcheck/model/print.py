@@ -1,0 +1,74 @@
+"""``dagcheck model`` output: JSON for tools, an indented outline for people."""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, TextIO
+
+from dagcheck import __version__
+from dagcheck.model.dump import pipeline_as_dict
+from dagcheck.model.pipeline import Provenance, Setting, Unknown, to_jsonable
+from dagcheck.report.json import finding_as_dict
+
+if TYPE_CHECKING:
+    from dagcheck.engine import FileModel
+
+
+def write_model_json(models: list[FileModel], out: TextIO) -> None:
+    document = {
+        "dagcheck_version": __version__,
+        "files": [
+            {
+                "path": m.path.as_posix(),
+                "pipelines": [pipeline_as_dict(p) for p in m.pipelines],
+                "findings": [finding_as_dict(f) for f in m.findings],
+            }
+            for m in models
+        ],
+    }
+    json.dump(document, out, indent=2)
+    out.write("\n")
+
+
+def write_model_text(models: list[FileModel], out: TextIO, *, show_defaults: bool) -> None:
+    for model in models:
+        path = model.path.as_posix()
+        for finding in model.findings:
+            out.write(f"{path}:{finding.span.line}:{finding.span.column}: {finding.code} {finding.message}\n")
+        for pipeline in model.pipelines:
+            out.write(f"{path}:{pipeline.span.line}: {pipeline.framework} {_show(pipeline.id)} ({pipeline.kind})\n")
+            if not pipeline.complete:
+                for reason in pipeline.incomplete_reasons:
+                    out.write(f"  incomplete: {reason}\n")
+            _write_settings(pipeline.settings, out, "  ", show_defaults)
+            out.write(f"  tasks ({len(pipeline.tasks)}):\n")
+            for task in pipeline.tasks:
+                operator = task.operator + (" [mapped]" if task.mapped else "")
+                out.write(f"    {_show(task.id)}: {task.kind.value}, {operator}, line {task.span.line}\n")
+                _write_settings(task.settings, out, "      ", show_defaults)
+            if pipeline.edges:
+                out.write(f"  edges ({len(pipeline.edges)}):\n")
+                for edge in pipeline.edges:
+                    out.write(f"    {edge.upstream} >> {edge.downstream}\n")
+        if not model.pipelines and not model.findings:
+            out.write(f"{path}: no pipelines\n")
+
+
+def _write_settings(
+    settings: dict[str, Setting], out: TextIO, indent: str, show_defaults: bool
+) -> None:
+    for name, setting in sorted(settings.items()):
+        if setting.provenance is Provenance.DEFAULT and not show_defaults:
+            continue
+        out.write(f"{indent}{name} = {_show(setting.value)}  [{setting.provenance.value}]\n")
+
+
+def _show(value: object, width: int = 70) -> str:
+    if isinstance(value, Unknown):
+        text = f"<unknown: {value.text}>"
+    else:
+        text = json.dumps(to_jsonable(value))
+    first_line = text.splitlines()[0] if text else text
+    if len(first_line) > width or first_line != text:
+        return first_line[: width - 1] + "…"
+    return text

@@ -1,0 +1,499 @@
+"""Static evaluation of the Python values a pipeline's settings are written with.
+
+Only what is certain is evaluated: literals, containers, f-strings over known parts, simple
+arithmetic, ``timedelta``/``datetime``/``pendulum`` constructors with literal arguments, names
+bound earlier in the file, and module-level constants of other modules in the scanned tree.
+Everything else evaluates to :class:`Unknown` carrying its source text.
+
+Imports are resolved with a small table of the module's own import statements (a name bound
+to :class:`ImportedName`) instead of libcst's QualifiedNameProvider, which is too slow for the
+per-file hot path.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os.path
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+import libcst as cst
+
+from dagcheck.model.pipeline import Unknown
+
+_EMPTY_MODULE = cst.Module(body=[])
+
+
+def code_of(node: cst.CSTNode) -> str:
+    return _EMPTY_MODULE.code_for_node(node).strip()
+
+
+@dataclass(frozen=True)
+class ImportedName:
+    """A name bound by an import: its fully qualified name, e.g. ``airflow.sdk.DAG``."""
+
+    qualname: str
+
+    def attribute(self, name: str) -> ImportedName:
+        return ImportedName(f"{self.qualname}.{name}")
+
+
+class Scope:
+    """Names bound so far, innermost scope first; function bodies get a child scope."""
+
+    def __init__(self, parent: Scope | None = None) -> None:
+        self.parent = parent
+        self.names: dict[str, Any] = {}
+
+    def lookup(self, name: str) -> Any:
+        scope: Scope | None = self
+        while scope is not None:
+            if name in scope.names:
+                return scope.names[name]
+            scope = scope.parent
+        return _BUILTINS.get(name, Unknown(name))
+
+    def bind(self, name: str, value: Any) -> None:
+        self.names[name] = value
+
+
+_BUILTINS: dict[str, Any] = {
+    "True": True,
+    "False": False,
+    "None": None,
+    # DagBag imports a DAG file under a mangled module name, never as __main__.
+    "__name__": "dag_module",
+    **{
+        name: ImportedName(f"builtins.{name}")
+        for name in ("dict", "list", "tuple", "set", "range", "len", "str", "int", "float")
+    },
+}
+
+
+def bind_import(scope: Scope, node: cst.Import | cst.ImportFrom, package: str | None) -> None:
+    """Bind the names an import statement introduces.
+
+    ``package`` is the dotted package of the importing file (for relative imports), when known.
+    """
+    if isinstance(node, cst.Import):
+        for alias in node.names:
+            dotted = code_of(alias.name)
+            if alias.asname is not None:
+                scope.bind(code_of(alias.asname.name), ImportedName(dotted))
+            else:
+                top = dotted.split(".")[0]
+                scope.bind(top, ImportedName(top))
+        return
+    module = code_of(node.module) if node.module is not None else ""
+    if node.relative:
+        dots = len(node.relative)
+        if package is None:
+            base = ""
+        else:
+            parts = package.split(".") if package else []
+            base = ".".join(parts[: len(parts) - (dots - 1)]) if dots > 1 else package
+        module = ".".join(p for p in (base, module) if p)
+    if isinstance(node.names, cst.ImportStar):
+        return
+    for alias in node.names:
+        name = code_of(alias.name)
+        bound = code_of(alias.asname.name) if alias.asname is not None else name
+        scope.bind(bound, ImportedName(f"{module}.{name}" if module else name))
+
+
+class ModuleConstants:
+    """Module-level constants of other modules in the scanned tree, for cross-file lookups.
+
+    ``from common.defaults import DEFAULT_ARGS`` resolves when ``common/defaults.py`` sits in
+    one of the search roots (Airflow puts the DAGs folder on ``sys.path``). ``scopes`` is
+    shared between the files of a run so that each module is parsed at most once.
+    """
+
+    def __init__(self, roots: list[Path], scopes: dict[Path, Scope | None]) -> None:
+        self.roots = roots
+        self.scopes = scopes
+
+    def lookup(self, qualname: str) -> Any:
+        module, _, name = qualname.rpartition(".")
+        path = self._find(module) if module else None
+        if path is None:
+            return Unknown(qualname)
+        scope = self._module_scope(module, path)
+        if scope is None or name not in scope.names:
+            return Unknown(qualname)
+        return scope.names[name]
+
+    def _module_scope(self, module: str, path: Path) -> Scope | None:
+        if path in self.scopes:
+            return self.scopes[path]
+        self.scopes[path] = None  # guards against import cycles
+        try:
+            tree = cst.parse_module(path.read_bytes())
+        except (OSError, cst.ParserSyntaxError):
+            return None
+        scope = Scope()
+        evaluator = Evaluator(scope, self)
+        package = module if path.name == "__init__.py" else module.rpartition(".")[0]
+        for statement in tree.body:
+            evaluator.bind_simple_statement(statement, package)
+        self.scopes[path] = scope
+        return scope
+
+    def _find(self, module: str) -> Path | None:
+        relative = Path(*module.split("."))
+        for root in self.roots:
+            for candidate in (root / relative.with_suffix(".py"), root / relative / "__init__.py"):
+                if candidate.is_file():
+                    return candidate
+        return None
+
+
+# Library modules whose names are never looked up as constants of the scanned tree.
+_LIBRARY_ROOTS = frozenset(
+    {"airflow", "datetime", "pendulum", "os", "sys", "builtins", "json", "time", "typing"}
+)
+
+# Constructors evaluated when all their arguments are literals.
+_TIMEDELTA = {"datetime.timedelta", "pendulum.duration", "airflow.sdk.timedelta"}
+_DATETIME = {"datetime.datetime", "pendulum.datetime", "pendulum.DateTime"}
+_TRIGGER_RULE_HOMES = {
+    "airflow.utils.trigger_rule.TriggerRule",
+    "airflow.task.trigger_rule.TriggerRule",
+    "airflow.sdk.TriggerRule",
+    "airflow.sdk.definitions.trigger_rule.TriggerRule",
+}
+
+
+class Evaluator:
+    """Evaluates expressions against a scope; never runs user code."""
+
+    def __init__(self, scope: Scope, constants: ModuleConstants | None = None) -> None:
+        self.scope = scope
+        self.constants = constants
+
+    def bind_simple_statement(self, statement: cst.CSTNode, package: str | None) -> None:
+        """Bind imports and ``NAME = expr`` assignments; ignore everything else."""
+        if not isinstance(statement, cst.SimpleStatementLine):
+            return
+        for small in statement.body:
+            if isinstance(small, cst.Import | cst.ImportFrom):
+                bind_import(self.scope, small, package)
+            elif isinstance(small, cst.Assign):
+                value = self.evaluate(small.value)
+                for target in small.targets:
+                    self.assign(target.target, value)
+            elif isinstance(small, cst.AnnAssign) and small.value is not None:
+                self.assign(small.target, self.evaluate(small.value))
+
+    def assign(self, target: cst.BaseExpression, value: Any) -> None:
+        if isinstance(target, cst.Name):
+            self.scope.bind(target.value, value)
+        elif isinstance(target, cst.Tuple | cst.List):
+            names = [e.value for e in target.elements]
+            if isinstance(value, list | tuple) and len(value) == len(names):
+                for name, item in zip(names, value, strict=True):
+                    self.assign(name, item)
+            else:
+                for name in names:
+                    self.assign(name, Unknown(code_of(name)))
+        # Attribute and subscript targets change objects we do not track.
+
+    # -- expressions -------------------------------------------------------------------------
+
+    def evaluate(self, node: cst.BaseExpression) -> Any:
+        method = getattr(self, f"_eval_{type(node).__name__}", None)
+        if method is None:
+            return Unknown(code_of(node))
+        return method(node)
+
+    def _eval_Integer(self, node: cst.Integer) -> Any:
+        return node.evaluated_value
+
+    def _eval_Float(self, node: cst.Float) -> Any:
+        return node.evaluated_value
+
+    def _eval_SimpleString(self, node: cst.SimpleString) -> Any:
+        prefix = node.prefix.lower()
+        if "b" in prefix:
+            return Unknown(node.value)
+        return node.evaluated_value
+
+    def _eval_ConcatenatedString(self, node: cst.ConcatenatedString) -> Any:
+        left, right = self.evaluate(node.left), self.evaluate(node.right)
+        if isinstance(left, str) and isinstance(right, str):
+            return left + right
+        return Unknown(code_of(node))
+
+    def _eval_FormattedString(self, node: cst.FormattedString) -> Any:
+        parts: list[str] = []
+        for part in node.parts:
+            if isinstance(part, cst.FormattedStringText):
+                parts.append(part.value)
+                continue
+            value = self.evaluate(part.expression)
+            if (
+                isinstance(value, Unknown | ImportedName)
+                or part.conversion is not None
+                or part.format_spec is not None
+                or not isinstance(value, str | int | float)
+            ):
+                return Unknown(code_of(node))
+            parts.append(str(value))
+        return "".join(parts).replace("{{", "{").replace("}}", "}")
+
+    def _eval_Name(self, node: cst.Name) -> Any:
+        value = self.scope.lookup(node.value)
+        return self._resolve_constant(value)
+
+    def _eval_Attribute(self, node: cst.Attribute) -> Any:
+        base = self.evaluate(node.value)
+        name = node.attr.value
+        if isinstance(base, ImportedName):
+            qualname = base.attribute(name)
+            if base.qualname in _TRIGGER_RULE_HOMES:
+                return name.lower()
+            return self._resolve_constant(qualname)
+        return self.attribute(base, name, node)
+
+    def attribute(self, base: Any, name: str, node: cst.Attribute) -> Any:
+        """Value of ``base.name`` for values the evaluator does not know (builders extend)."""
+        if isinstance(base, _Path) and name in _PATH_PARTS:
+            return _PATH_PARTS[name](base.path)
+        return Unknown(code_of(node))
+
+    def _eval_Subscript(self, node: cst.Subscript) -> Any:
+        base = self.evaluate(node.value)
+        if len(node.slice) != 1 or not isinstance(node.slice[0].slice, cst.Index):
+            return Unknown(code_of(node))
+        key = self.evaluate(node.slice[0].slice.value)
+        if isinstance(base, dict) and _hashable(key) and key in base:
+            return base[key]
+        if isinstance(base, list | tuple) and isinstance(key, int) and -len(base) <= key < len(base):
+            return base[key]
+        return Unknown(code_of(node))
+
+    def _resolve_constant(self, value: Any) -> Any:
+        if (
+            isinstance(value, ImportedName)
+            and self.constants is not None
+            and value.qualname.split(".")[0] not in _LIBRARY_ROOTS
+        ):
+            resolved = self.constants.lookup(value.qualname)
+            if not isinstance(resolved, Unknown):
+                return resolved
+        return value
+
+    def _eval_List(self, node: cst.List) -> Any:
+        return self._elements(node.elements, node)
+
+    def _eval_Tuple(self, node: cst.Tuple) -> Any:
+        items = self._elements(node.elements, node)
+        return tuple(items) if isinstance(items, list) else items
+
+    def _eval_Set(self, node: cst.Set) -> Any:
+        items = self._elements(node.elements, node)
+        if isinstance(items, list) and all(_hashable(i) for i in items):
+            return set(items)
+        return Unknown(code_of(node))
+
+    def _elements(self, elements: Any, node: cst.CSTNode) -> Any:
+        items: list[Any] = []
+        for element in elements:
+            value = self.evaluate(element.value)
+            if isinstance(element, cst.StarredElement):
+                if not isinstance(value, list | tuple):
+                    return Unknown(code_of(node))
+                items.extend(value)
+            else:
+                items.append(value)
+        return items
+
+    def _eval_Dict(self, node: cst.Dict) -> Any:
+        result: dict[Any, Any] = {}
+        for element in node.elements:
+            if isinstance(element, cst.StarredDictElement):
+                base = self.evaluate(element.value)
+                if not isinstance(base, dict):
+                    return Unknown(code_of(node))
+                result.update(base)
+                continue
+            key = self.evaluate(element.key)
+            if isinstance(key, Unknown | ImportedName) or not _hashable(key):
+                return Unknown(code_of(node))
+            result[key] = self.evaluate(element.value)
+        return result
+
+    def _eval_UnaryOperation(self, node: cst.UnaryOperation) -> Any:
+        value = self.evaluate(node.expression)
+        if isinstance(node.operator, cst.Minus) and _is_number(value):
+            return -value
+        if isinstance(node.operator, cst.Plus) and _is_number(value):
+            return value
+        if isinstance(node.operator, cst.Not) and _is_plain(value):
+            return not value
+        return Unknown(code_of(node))
+
+    def _eval_BinaryOperation(self, node: cst.BinaryOperation) -> Any:
+        left, right = self.evaluate(node.left), self.evaluate(node.right)
+        operator = type(node.operator).__name__
+        try:
+            if operator == "Add" and _same_kind(left, right, (int, float, str, list, tuple)):
+                return left + right
+            if operator == "Add" and all(isinstance(v, dt.timedelta) for v in (left, right)):
+                return left + right
+            if _is_number(left) and _is_number(right):
+                arithmetic = {
+                    "Subtract": lambda a, b: a - b,
+                    "Multiply": lambda a, b: a * b,
+                    "Divide": lambda a, b: a / b,
+                    "FloorDivide": lambda a, b: a // b,
+                    "Modulo": lambda a, b: a % b,
+                    "Power": lambda a, b: a**b if abs(b) < 64 else Unknown(code_of(node)),
+                }
+                if operator in arithmetic:
+                    return arithmetic[operator](left, right)
+            if operator == "Multiply" and isinstance(left, dt.timedelta) and _is_number(right):
+                return left * right
+        except (ArithmeticError, TypeError, ValueError):
+            pass
+        return Unknown(code_of(node))
+
+    def _eval_Comparison(self, node: cst.Comparison) -> Any:
+        if len(node.comparisons) != 1:
+            return Unknown(code_of(node))
+        target = node.comparisons[0]
+        left, right = self.evaluate(node.left), self.evaluate(target.comparator)
+        if not (_is_plain(left) and _is_plain(right)):
+            return Unknown(code_of(node))
+        operator = type(target.operator).__name__
+        compare = {
+            "Equal": lambda a, b: a == b,
+            "NotEqual": lambda a, b: a != b,
+            "Is": lambda a, b: a is b,
+            "IsNot": lambda a, b: a is not b,
+        }.get(operator)
+        return compare(left, right) if compare else Unknown(code_of(node))
+
+    def _eval_Call(self, node: cst.Call) -> Any:
+        callee = self.evaluate(node.func)
+        args, kwargs = self.arguments(node)
+        return self.construct(node, callee, args, kwargs)
+
+    def construct(
+        self, node: cst.Call, callee: Any, args: list[Any] | None, kwargs: dict[str, Any]
+    ) -> Any:
+        """Value of calling ``callee``: only well-known constructors of literal arguments."""
+        if not isinstance(callee, ImportedName) or args is None:
+            return Unknown(code_of(node))
+        return _construct(callee.qualname, args, kwargs, node)
+
+    def arguments(self, node: cst.Call) -> tuple[list[Any] | None, dict[str, Any]]:
+        """Positional and keyword values of a call, each argument evaluated once.
+
+        Positionals are ``None`` when a ``*``/``**`` splat cannot be resolved.
+        """
+        args: list[Any] | None = []
+        kwargs: dict[str, Any] = {}
+        for arg in node.args:
+            value = self.evaluate(arg.value)
+            if arg.star == "*":
+                if isinstance(value, list | tuple) and args is not None:
+                    args.extend(value)
+                else:
+                    args = None
+            elif arg.star == "**":
+                if isinstance(value, dict):
+                    kwargs.update(value)
+                else:
+                    args = None
+            elif arg.keyword is not None:
+                kwargs[arg.keyword.value] = value
+            elif args is not None:
+                args.append(value)
+        return args, kwargs
+
+
+def _construct(qualname: str, args: list[Any], kwargs: dict[str, Any], node: cst.Call) -> Any:
+    unknown = Unknown(code_of(node))
+    values = [*args, *kwargs.values()]
+    if any(isinstance(v, Unknown | ImportedName) for v in values):
+        return unknown
+    try:
+        if qualname in _TIMEDELTA:
+            return dt.timedelta(*args, **kwargs)
+        if qualname in _DATETIME:
+            tz = kwargs.pop("tz", None) if qualname.startswith("pendulum") else None
+            tzinfo = dt.timezone.utc if tz in ("UTC", "utc") else None
+            if tz is not None and tzinfo is None:
+                return unknown
+            if qualname.startswith("pendulum") and tz is None:
+                tzinfo = dt.timezone.utc  # pendulum.datetime defaults to UTC
+            return dt.datetime(*args, **kwargs, tzinfo=tzinfo)
+        if qualname in ("pathlib.Path", "pathlib.PurePath") and len(args) == 1:
+            return _Path(args[0]) if isinstance(args[0], str) else unknown
+        if qualname == "os.path.basename" and len(args) == 1 and isinstance(args[0], str):
+            return os.path.basename(args[0])
+        if qualname == "os.path.splitext" and len(args) == 1 and isinstance(args[0], str):
+            return os.path.splitext(args[0])
+        if qualname == "datetime.date":
+            return dt.date(*args, **kwargs)
+        if qualname == "builtins.dict" and not args:
+            return dict(kwargs)
+        if qualname == "builtins.dict" and len(args) == 1 and isinstance(args[0], dict):
+            return {**args[0], **kwargs}
+        if qualname in ("builtins.list", "builtins.tuple", "builtins.set") and len(args) <= 1:
+            items = args[0] if args else []
+            if isinstance(items, list | tuple | set | str | range):
+                return {"builtins.list": list, "builtins.tuple": tuple, "builtins.set": set}[
+                    qualname
+                ](items)
+        if qualname == "builtins.range" and all(isinstance(a, int) for a in args) and not kwargs:
+            result = range(*args)
+            return result if len(result) <= 10_000 else unknown
+        if qualname == "builtins.str" and len(args) == 1 and _is_plain(args[0]):
+            return str(args[0])
+        if qualname == "builtins.len" and len(args) == 1 and hasattr(args[0], "__len__"):
+            return len(args[0])
+    except (TypeError, ValueError, OverflowError):
+        return unknown
+    return unknown
+
+
+@dataclass(frozen=True)
+class _Path:
+    """``pathlib.Path(__file__)``: DAG ids are often derived from the file name."""
+
+    path: str
+
+
+_PATH_PARTS: dict[str, Callable[[str], Any]] = {
+    "stem": lambda p: PurePosixPath(p).stem,
+    "name": lambda p: PurePosixPath(p).name,
+    "parent": lambda p: _Path(str(PurePosixPath(p).parent)),
+}
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _is_plain(value: Any) -> bool:
+    return value is None or isinstance(value, bool | int | float | str)
+
+
+def _hashable(value: Any) -> bool:
+    try:
+        hash(value)
+    except TypeError:
+        return False
+    return True
+
+
+def _same_kind(left: Any, right: Any, kinds: tuple[type, ...]) -> bool:
+    if isinstance(left, bool) or isinstance(right, bool):
+        return False
+    if _is_number(left) and _is_number(right):
+        return True
+    return any(isinstance(left, k) and isinstance(right, k) for k in kinds)
