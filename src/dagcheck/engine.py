@@ -61,7 +61,9 @@ def build_file(
     try:
         source_bytes = path.read_bytes()
     except OSError as error:
-        return FileModel(path, findings=[_file_finding(path, "DC001", f"cannot read file: {error}")])
+        return FileModel(
+            path, findings=[_file_finding(path, "DC001", f"cannot read file: {error}")]
+        )
     if not mentions_a_framework(source_bytes):
         return None
     try:
@@ -71,8 +73,11 @@ def build_file(
         message = f"cannot parse file: {error.message}"
         return FileModel(path, findings=[_file_finding(path, "DC001", message, span)])
     except (UnicodeDecodeError, LookupError, ValueError) as error:
-        return FileModel(path, findings=[_file_finding(path, "DC001", f"cannot decode file: {error}")])
-    source = module.code
+        return FileModel(
+            path, findings=[_file_finding(path, "DC001", f"cannot decode file: {error}")]
+        )
+    # What module.code would give, without a second code generation pass.
+    source = source_bytes.decode(module.encoding).removeprefix("\ufeff")
     spans = SpanTable()
     constants = ModuleConstants(_search_roots(path, root), scopes)
     try:
@@ -85,8 +90,9 @@ def build_file(
             target_airflow=options.target_airflow,
         )
         spans.resolve(module, source)
-    except (RecursionError, Exception) as error:  # a bug in dagcheck must not stop the run
-        message = f"dagcheck could not model this file ({type(error).__name__}: {error}); please report it"
+    except Exception as error:  # a bug in dagcheck must not stop the run or lose the rest
+        reason = f"{type(error).__name__}: {error}"
+        message = f"dagcheck could not model this file ({reason}); please report it"
         return FileModel(path, findings=[_file_finding(path, "DC000", message)])
     return FileModel(path, pipelines)
 

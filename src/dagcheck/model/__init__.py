@@ -2,6 +2,7 @@
 
 from dagcheck.model.pipeline import (
     Edge,
+    ObjectValue,
     Pipeline,
     Provenance,
     Setting,
@@ -14,6 +15,7 @@ from dagcheck.model.pipeline import (
 
 __all__ = [
     "Edge",
+    "ObjectValue",
     "Pipeline",
     "Provenance",
     "Setting",

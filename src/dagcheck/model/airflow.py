@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import itertools
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
@@ -21,6 +22,7 @@ import libcst as cst
 
 from dagcheck.model.pipeline import (
     Edge,
+    ObjectValue,
     Pipeline,
     Provenance,
     Setting,
@@ -104,6 +106,8 @@ _TASK_DEFAULTS: dict[str, Any] = {
     "pool": "default_pool",
     "doc_md": None,
 }
+_TEARDOWN_TRIGGER_RULE = "all_done_setup_success"
+_SETUP_TEARDOWN_SUFFIXES = (".setup", ".teardown")
 _RETRY_BACKOFF_DEFAULT = {"2": False, "3": 0}
 _SENSOR_DEFAULTS: dict[str, Any] = {
     "mode": "poke",
@@ -197,7 +201,6 @@ class _TaskFunction:
     operator: str
     decorator_args: list[cst.Arg]
     call_args: list[cst.Arg] = field(default_factory=list)  # from .override / .partial
-    is_setup_or_teardown: bool = False
 
 
 @dataclass(eq=False)
@@ -299,6 +302,8 @@ class _Builder(Evaluator):
         self.dag_stack: list[_Dag] = []
         self.group_stack: list[_Group] = []
         self.call_depth = 0
+        # Tasks turned into setups/teardowns with .as_setup()/.as_teardown().
+        self.marked_setup_teardown: set[int] = set()
 
     # -- entry --------------------------------------------------------------------------
 
@@ -337,7 +342,7 @@ class _Builder(Evaluator):
             if statement.finalbody is not None:
                 self.exec_block(statement.finalbody.body.body)
         elif _creates_anything(statement):
-            self.unfollowed("a `{}` block".format(type(statement).__name__.lower()))
+            self.unfollowed(f"a `{type(statement).__name__.lower()}` block")
 
     def exec_small(self, small: cst.BaseSmallStatement) -> None:
         if isinstance(small, cst.Expr):
@@ -401,7 +406,7 @@ class _Builder(Evaluator):
         if name in _TASK_GROUP_DECORATORS:
             return _GroupFunction(target, args)
         if name in _SETUP_TEARDOWN_DECORATORS:
-            return _TaskFunction(target, name, args, is_setup_or_teardown=True)
+            return _TaskFunction(target, name, args)
         if _is_task_decorator(name):
             return _TaskFunction(target, name, args)
         return target
@@ -440,13 +445,13 @@ class _Builder(Evaluator):
         work = [
             _TaskRef(teardown.dag, t)
             for t in pipeline.tasks
-            if id(t) not in created_before and not _is_setup_or_teardown(t)
+            if id(t) not in created_before and not self.is_setup_or_teardown(t)
         ]
         edges = pipeline.edges
         setups = [
             _TaskRef(teardown.dag, t)
             for t in pipeline.tasks
-            if _is_setup_or_teardown(t) and Edge(str(t.id), str(teardown.task.id)) in edges
+            if self.is_setup_or_teardown(t) and Edge(str(t.id), str(teardown.task.id)) in edges
         ]
         roots = [r for r in work if not any(e.downstream == r.task.id for e in edges)]
         leaves = [r for r in work if not any(e.upstream == r.task.id for e in edges)]
@@ -480,6 +485,12 @@ class _Builder(Evaluator):
             self.exec_block(statement.body.body)
         if statement.orelse is not None:
             self.exec_block(statement.orelse.body.body)
+
+    def is_setup_or_teardown(self, task: Task) -> bool:
+        return (
+            task.operator.endswith(_SETUP_TEARDOWN_SUFFIXES)
+            or id(task) in self.marked_setup_teardown
+        )
 
     def unfollowed(self, what: str) -> None:
         """Code that may create tasks or DAGs but cannot be followed statically."""
@@ -577,7 +588,7 @@ class _Builder(Evaluator):
         if qualname in _CHAIN or qualname in _CHAIN_LINEAR:
             elements = [value for value, _ in args.positional]
             linear = qualname in _CHAIN_LINEAR
-            for upstream, downstream in zip(elements, elements[1:], strict=False):
+            for upstream, downstream in itertools.pairwise(elements):
                 self.chain_pair(upstream, downstream, node, linear=linear)
             return None
         if qualname in _CROSS_DOWNSTREAM:
@@ -630,11 +641,17 @@ class _Builder(Evaluator):
             if name == "set_upstream" and values:
                 self.shift(values[0], receiver, node, returns=None)
                 return None
-            if name == "as_teardown":
+            if name == "as_teardown" and isinstance(receiver, _TaskRef):
+                self.marked_setup_teardown.add(id(receiver.task))
+                # Airflow sets the teardown trigger rule unconditionally.
+                receiver.task.settings["trigger_rule"] = Setting(
+                    _TEARDOWN_TRIGGER_RULE, Provenance.TASK, code_of(node), self.spans.span(node)
+                )
                 if "setups" in args.keywords:
                     self.shift(args.keywords["setups"][0], receiver, node, returns=None)
                 return receiver
-            if name == "as_setup":
+            if name == "as_setup" and isinstance(receiver, _TaskRef):
+                self.marked_setup_teardown.add(id(receiver.task))
                 return receiver
         self.passed_to_unknown_code(node, args)
         return Unknown(code_of(node))
@@ -658,7 +675,11 @@ class _Builder(Evaluator):
         return returns
 
     def chain_pair(self, upstream: Any, downstream: Any, node: cst.Call, *, linear: bool) -> None:
-        if not linear and isinstance(upstream, list | tuple) and isinstance(downstream, list | tuple):
+        if (
+            not linear
+            and isinstance(upstream, list | tuple)
+            and isinstance(downstream, list | tuple)
+        ):
             if len(upstream) != len(downstream):
                 return  # Airflow raises at import: no edges
             for up, down in zip(upstream, downstream, strict=True):
@@ -692,7 +713,9 @@ class _Builder(Evaluator):
         linked = {e.upstream for e in inner} if leaves else {e.downstream for e in inner}
         return [ref for ref in group.members if ref.task.id not in linked]
 
-    def add_edges(self, upstream: list[_TaskRef], downstream: list[_TaskRef], node: cst.CSTNode) -> None:
+    def add_edges(
+        self, upstream: list[_TaskRef], downstream: list[_TaskRef], node: cst.CSTNode
+    ) -> None:
         for up in upstream:
             for down in downstream:
                 if up.dag is not down.dag or up.task is down.task:
@@ -787,7 +810,10 @@ class _Builder(Evaluator):
         )
         task.settings = self.task_settings(ref.dag, None, {}, {}, evaluated.opaque, task.kind)
         self.add_task(ref.dag, None, task)
-        return ref
+        if decorator.endswith(".multi"):
+            return Unknown(name)
+        # The decorated name is the asset itself; other DAGs schedule on it.
+        return ObjectValue("airflow.sdk.Asset", name)
 
     # -- task groups ----------------------------------------------------------------------
 
@@ -813,7 +839,9 @@ class _Builder(Evaluator):
         )
         return _GroupRef(group)
 
-    def call_group_function(self, group_function: _GroupFunction, node: cst.Call, args: _Args) -> Any:
+    def call_group_function(
+        self, group_function: _GroupFunction, node: cst.Call, args: _Args
+    ) -> Any:
         function = group_function.function
         ref = self.create_group(
             node,
@@ -874,6 +902,12 @@ class _Builder(Evaluator):
         task.settings = self.task_settings(
             dag, group, call.keywords, decorator.keywords, call.opaque or decorator.opaque, kind
         )
+        trigger_rule = task.settings["trigger_rule"]
+        if (
+            function.operator.endswith(".teardown")
+            and trigger_rule.provenance is Provenance.DEFAULT
+        ):
+            task.settings["trigger_rule"] = replace(trigger_rule, value=_TEARDOWN_TRIGGER_RULE)
         ref = self.add_task(dag, group, task)
         self.data_dependencies(call.values(), ref, node)
         return ref
@@ -1060,10 +1094,6 @@ def _text_of(keywords: dict[str, tuple[Any, cst.Arg]], name: str) -> str:
     return code_of(arg.value) if arg is not None else name
 
 
-def _is_setup_or_teardown(task: Task) -> bool:
-    return task.operator.endswith((".setup", ".teardown"))
-
-
 def _first_keyword(name: str, *calls: _Args) -> Any:
     for call in calls:
         if name in call.keywords:
@@ -1123,7 +1153,9 @@ def _setting_value(value: Any, text: str) -> Any:
 
 
 def _is_literal(value: Any) -> bool:
-    if value is None or isinstance(value, bool | int | float | str | dt.timedelta | dt.date):
+    if value is None or isinstance(
+        value, bool | int | float | str | dt.timedelta | dt.date | ObjectValue
+    ):
         return True
     if isinstance(value, list | tuple | set | frozenset):
         return all(_is_literal(v) for v in value)
@@ -1161,11 +1193,13 @@ def _detect_version(module: cst.Module) -> str:
         if isinstance(statement, cst.SimpleStatementLine):
             for small in statement.body:
                 if isinstance(small, cst.ImportFrom) and small.module is not None:
-                    if code_of(small.module).startswith("airflow.sdk"):
-                        return "3"
+                    modules = [code_of(small.module)]
                 elif isinstance(small, cst.Import):
-                    if any(code_of(a.name).startswith("airflow.sdk") for a in small.names):
-                        return "3"
+                    modules = [code_of(alias.name) for alias in small.names]
+                else:
+                    continue
+                if any(module.startswith("airflow.sdk") for module in modules):
+                    return "3"
     return installed_airflow_major()
 
 

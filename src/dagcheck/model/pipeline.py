@@ -41,6 +41,20 @@ class Unknown:
         return f"Unknown({self.text!r})"
 
 
+@dataclass(frozen=True)
+class ObjectValue:
+    """An instance of a framework class built from resolvable arguments, such as
+    ``Asset("s3://bucket/x")`` or ``CronTriggerTimetable("0 3 * * *", timezone="UTC")``:
+    what it is (``qualname``) and how it was written (``text``)."""
+
+    qualname: str
+    text: str
+
+    @property
+    def name(self) -> str:
+        return self.qualname.rsplit(".", 1)[-1]
+
+
 class Provenance(str, enum.Enum):
     """Where a setting's value came from, most specific first."""
 
@@ -152,6 +166,8 @@ def to_jsonable(value: Any) -> Any:
     """Render a model value for JSON output (timedelta as seconds, datetimes as ISO)."""
     if isinstance(value, Unknown):
         return {"unknown": value.text}
+    if isinstance(value, ObjectValue):
+        return {"object": value.qualname, "text": value.text}
     if isinstance(value, dt.timedelta):
         return {"timedelta_seconds": value.total_seconds()}
     if isinstance(value, dt.datetime | dt.date):

@@ -18,7 +18,9 @@ from dagcheck.model.pipeline import Span
 
 class _OffsetRecorder(CodegenState):
     def __init__(self, module: cst.Module, wanted: dict[cst.CSTNode, list[Span]]) -> None:
-        super().__init__(default_indent=module.default_indent, default_newline=module.default_newline)
+        super().__init__(
+            default_indent=module.default_indent, default_newline=module.default_newline
+        )
         self.offset = 0
         self.wanted = wanted
         self.starts: dict[cst.CSTNode, int] = {}

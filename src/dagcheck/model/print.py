@@ -34,9 +34,11 @@ def write_model_text(models: list[FileModel], out: TextIO, *, show_defaults: boo
     for model in models:
         path = model.path.as_posix()
         for finding in model.findings:
-            out.write(f"{path}:{finding.span.line}:{finding.span.column}: {finding.code} {finding.message}\n")
+            location = f"{path}:{finding.span.line}:{finding.span.column}"
+            out.write(f"{location}: {finding.code} {finding.message}\n")
         for pipeline in model.pipelines:
-            out.write(f"{path}:{pipeline.span.line}: {pipeline.framework} {_show(pipeline.id)} ({pipeline.kind})\n")
+            title = f"{pipeline.framework} {_show(pipeline.id)} ({pipeline.kind})"
+            out.write(f"{path}:{pipeline.span.line}: {title}\n")
             if not pipeline.complete:
                 for reason in pipeline.incomplete_reasons:
                     out.write(f"  incomplete: {reason}\n")
@@ -44,7 +46,9 @@ def write_model_text(models: list[FileModel], out: TextIO, *, show_defaults: boo
             out.write(f"  tasks ({len(pipeline.tasks)}):\n")
             for task in pipeline.tasks:
                 operator = task.operator + (" [mapped]" if task.mapped else "")
-                out.write(f"    {_show(task.id)}: {task.kind.value}, {operator}, line {task.span.line}\n")
+                out.write(
+                    f"    {_show(task.id)}: {task.kind.value}, {operator}, line {task.span.line}\n"
+                )
                 _write_settings(task.settings, out, "      ", show_defaults)
             if pipeline.edges:
                 out.write(f"  edges ({len(pipeline.edges)}):\n")

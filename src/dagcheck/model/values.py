@@ -21,7 +21,7 @@ from typing import Any
 
 import libcst as cst
 
-from dagcheck.model.pipeline import Unknown
+from dagcheck.model.pipeline import ObjectValue, Unknown
 
 _EMPTY_MODULE = cst.Module(body=[])
 
@@ -270,7 +270,11 @@ class Evaluator:
         key = self.evaluate(node.slice[0].slice.value)
         if isinstance(base, dict) and _hashable(key) and key in base:
             return base[key]
-        if isinstance(base, list | tuple) and isinstance(key, int) and -len(base) <= key < len(base):
+        if (
+            isinstance(base, list | tuple)
+            and isinstance(key, int)
+            and -len(base) <= key < len(base)
+        ):
             return base[key]
         return Unknown(code_of(node))
 
@@ -356,6 +360,8 @@ class Evaluator:
                     return arithmetic[operator](left, right)
             if operator == "Multiply" and isinstance(left, dt.timedelta) and _is_number(right):
                 return left * right
+            if operator in _ASSET_CONDITIONS and _is_asset(left) and _is_asset(right):
+                return ObjectValue(_ASSET_CONDITIONS[operator], code_of(node))
         except (ArithmeticError, TypeError, ValueError):
             pass
         return Unknown(code_of(node))
@@ -421,6 +427,8 @@ def _construct(qualname: str, args: list[Any], kwargs: dict[str, Any], node: cst
     if any(isinstance(v, Unknown | ImportedName) for v in values):
         return unknown
     try:
+        if qualname.startswith("airflow."):
+            return _airflow_object(qualname, node)
         if qualname in _TIMEDELTA:
             return dt.timedelta(*args, **kwargs)
         if qualname in _DATETIME:
@@ -473,6 +481,27 @@ _PATH_PARTS: dict[str, Callable[[str], Any]] = {
     "name": lambda p: PurePosixPath(p).name,
     "parent": lambda p: _Path(str(PurePosixPath(p).parent)),
 }
+
+
+# `a & b` / `a | b` of assets build Airflow's asset conditions.
+_ASSET_CONDITIONS = {"BitAnd": "airflow.sdk.AssetAll", "BitOr": "airflow.sdk.AssetAny"}
+_ASSET_REFERENCES = {"name": "airflow.sdk.AssetNameRef", "uri": "airflow.sdk.AssetUriRef"}
+
+
+def _is_asset(value: Any) -> bool:
+    return isinstance(value, ObjectValue) and value.name.startswith(("Asset", "Dataset"))
+
+
+def _airflow_object(qualname: str, node: cst.Call) -> Any:
+    """An Airflow class instantiated with resolvable arguments (assets, timetables, ...)."""
+    owner, _, name = qualname.rpartition(".")
+    if name == "ref" and owner.endswith((".Asset", ".Dataset")):
+        keywords = [arg.keyword.value for arg in node.args if arg.keyword is not None]
+        if len(keywords) == 1 and keywords[0] in _ASSET_REFERENCES:
+            return ObjectValue(_ASSET_REFERENCES[keywords[0]], code_of(node))
+    if name[:1].isupper():
+        return ObjectValue(qualname, code_of(node))
+    return Unknown(code_of(node))
 
 
 def _is_number(value: Any) -> bool:
