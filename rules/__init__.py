@@ -1,0 +1,1 @@
+"""The checklist: one YAML file per area, installed as ``dagcheck.checklist_data``."""
