@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -69,8 +70,7 @@ def build_file(
     try:
         module = cst.parse_module(source_bytes)
     except cst.ParserSyntaxError as error:
-        span = Span(error.raw_line, error.raw_column + 1, error.raw_line, error.raw_column + 2)
-        message = f"cannot parse file: {error.message}"
+        message, span = _describe_syntax_error(source_bytes, error)
         return FileModel(path, findings=[_file_finding(path, "DC001", message, span)])
     except (UnicodeDecodeError, LookupError, ValueError) as error:
         return FileModel(
@@ -95,6 +95,24 @@ def build_file(
         message = f"dagcheck could not model this file ({reason}); please report it"
         return FileModel(path, findings=[_file_finding(path, "DC000", message)])
     return FileModel(path, pipelines)
+
+
+def _describe_syntax_error(source: bytes, error: cst.ParserSyntaxError) -> tuple[str, Span]:
+    """Python's own wording and position for a syntax error ("expected ':'"), which users
+    know from their editor; libcst's parser only says which token it could not take."""
+    try:
+        ast.parse(source)
+    except SyntaxError as python_error:
+        line = python_error.lineno or 1
+        column = python_error.offset or 1
+        return f"cannot parse file: {python_error.msg}", Span(line, column, line, column + 1)
+    except (ValueError, RecursionError, MemoryError):
+        pass
+    line, column = error.editor_line, error.editor_column
+    return (
+        f"cannot parse file: syntax not supported by dagcheck's parser ({error.message})",
+        Span(line, column, line, column + 1),
+    )
 
 
 def _search_roots(path: Path, root: Path) -> list[Path]:

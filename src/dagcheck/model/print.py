@@ -37,7 +37,7 @@ def write_model_text(models: list[FileModel], out: TextIO, *, show_defaults: boo
             location = f"{path}:{finding.span.line}:{finding.span.column}"
             out.write(f"{location}: {finding.code} {finding.message}\n")
         for pipeline in model.pipelines:
-            title = f"{pipeline.framework} {_show(pipeline.id)} ({pipeline.kind})"
+            title = f"{pipeline.framework} {_name(pipeline.id)} ({pipeline.kind})"
             out.write(f"{path}:{pipeline.span.line}: {title}\n")
             if not pipeline.complete:
                 for reason in pipeline.incomplete_reasons:
@@ -47,7 +47,7 @@ def write_model_text(models: list[FileModel], out: TextIO, *, show_defaults: boo
             for task in pipeline.tasks:
                 operator = task.operator + (" [mapped]" if task.mapped else "")
                 out.write(
-                    f"    {_show(task.id)}: {task.kind.value}, {operator}, line {task.span.line}\n"
+                    f"    {_name(task.id)}: {task.kind.value}, {operator}, line {task.span.line}\n"
                 )
                 _write_settings(task.settings, out, "      ", show_defaults)
             if pipeline.edges:
@@ -65,6 +65,10 @@ def _write_settings(
         if setting.provenance is Provenance.DEFAULT and not show_defaults:
             continue
         out.write(f"{indent}{name} = {_show(setting.value)}  [{setting.provenance.value}]\n")
+
+
+def _name(value: str | Unknown) -> str:
+    return value if isinstance(value, str) else _show(value)
 
 
 def _show(value: object, width: int = 70) -> str:

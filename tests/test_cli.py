@@ -1,0 +1,174 @@
+"""The command line as users run it: a real subprocess, real exit codes, real output."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from dagcheck import __version__
+
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "airflow"
+
+CLEAN_DAG = """\
+    import pendulum
+    from airflow.sdk import DAG
+    from airflow.providers.standard.operators.bash import BashOperator
+
+    with DAG("nightly_export", schedule="@daily", start_date=pendulum.datetime(2024, 1, 1)):
+        extract = BashOperator(task_id="extract", bash_command="echo extract", retries=2)
+        load = BashOperator(task_id="load", bash_command="echo load")
+        extract >> load
+"""
+
+
+def dagcheck(*args: str | Path, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "dagcheck", *map(str, args)],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        timeout=120,
+    )
+
+
+@pytest.fixture
+def dags(tmp_path: Path) -> Path:
+    folder = tmp_path / "dags"
+    folder.mkdir()
+    (folder / "nightly_export.py").write_text(textwrap.dedent(CLEAN_DAG))
+    (folder / "notes.py").write_text("print('no pipelines here')\n")
+    return folder
+
+
+def test_version() -> None:
+    result = dagcheck("--version")
+    assert result.returncode == 0
+    assert result.stdout.strip() == f"dagcheck, version {__version__}"
+
+
+@pytest.mark.parametrize("command", [[], ["check"], ["model"]], ids=["group", "check", "model"])
+def test_help_on_every_command(command: list[str]) -> None:
+    result = dagcheck(*command, "--help")
+    assert result.returncode == 0
+    assert "Usage: dagcheck" in result.stdout
+
+
+def test_check_clean_folder_exits_0(dags: Path) -> None:
+    result = dagcheck("check", dags)
+    assert (result.returncode, result.stdout) == (0, "All checks passed!\n")
+    assert result.stderr == ""
+
+
+def test_check_reports_unparsable_file_and_exits_1(dags: Path) -> None:
+    broken = dags / "broken.py"
+    broken.write_text("from airflow.sdk import DAG\n\nwith DAG('x') as dag\n    pass\n")
+    result = dagcheck("check", dags)
+    assert result.returncode == 1
+    first_line = result.stdout.splitlines()[0]
+    assert first_line == f"{broken.as_posix()}:3:21: DC001 cannot parse file: expected ':'"
+    assert result.stdout.endswith("Found 1 finding.\n")
+    assert "Traceback" not in result.stdout + result.stderr
+
+
+def test_check_json_output(dags: Path) -> None:
+    (dags / "broken.py").write_text("import airflow\nx = (\n")
+    result = dagcheck("check", "--output-format", "json", dags)
+    assert result.returncode == 1
+    [finding] = json.loads(result.stdout)
+    assert finding["code"] == "DC001"
+    assert finding["severity"] == "error"
+    assert finding["path"].endswith("broken.py")
+    assert finding["location"]["line"] >= 2
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["check", "does/not/exist"], ["check"], ["model", "--format", "yaml", "."], ["lint", "."]],
+    ids=["missing-path", "no-path", "bad-choice", "unknown-command"],
+)
+def test_usage_errors_exit_2_with_a_message(args: list[str]) -> None:
+    result = dagcheck(*args)
+    assert result.returncode == 2
+    assert "Error" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_model_json_lists_pipelines_tasks_edges_and_provenance(dags: Path) -> None:
+    result = dagcheck("model", "--format", "json", dags)
+    assert result.returncode == 0, result.stderr
+    document = json.loads(result.stdout)
+    assert document["dagcheck_version"] == __version__
+    [file] = document["files"]  # notes.py never mentions a framework: not even parsed
+    [pipeline] = file["pipelines"]
+    assert pipeline["id"] == "nightly_export"
+    assert pipeline["kind"] == "dag-context"
+    assert pipeline["settings"]["schedule"]["value"] == "@daily"
+    assert pipeline["settings"]["schedule"]["provenance"] == "dag"
+    assert pipeline["settings"]["catchup"] == {
+        "value": False,
+        "provenance": "default",
+        "text": "",
+        "span": None,
+    }
+    tasks = {task["id"]: task for task in pipeline["tasks"]}
+    assert tasks["extract"]["settings"]["retries"]["value"] == 2
+    assert tasks["extract"]["settings"]["retries"]["provenance"] == "task"
+    assert tasks["extract"]["settings"]["retries"]["span"] == {
+        "line": 6,
+        "column": 84,
+        "end_line": 6,
+        "end_column": 85,
+    }
+    assert tasks["load"]["settings"]["retries"]["provenance"] == "default"
+    assert tasks["extract"]["span"]["line"] == 6
+    assert [(e["upstream"], e["downstream"]) for e in pipeline["edges"]] == [("extract", "load")]
+
+
+def test_model_text_shows_explicit_settings_with_provenance(dags: Path) -> None:
+    result = dagcheck("model", dags / "nightly_export.py")
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0].endswith("nightly_export.py:5: airflow nightly_export (dag-context)")
+    assert '  schedule = "@daily"  [dag]' in lines
+    assert (
+        "    extract: bash, airflow.providers.standard.operators.bash.BashOperator, line 6" in lines
+    )
+    assert "      retries = 2  [task]" in lines
+    assert "    extract >> load" in lines
+    assert "retry_delay" not in result.stdout  # defaults only with --show-defaults
+    with_defaults = dagcheck("model", "--show-defaults", dags / "nightly_export.py")
+    assert '      retry_delay = {"timedelta_seconds": 300.0}  [default]' in with_defaults.stdout
+
+
+def test_check_bundled_fixtures_finds_only_the_broken_file() -> None:
+    result = dagcheck("check", FIXTURES)
+    codes = [line.split(": ", 1)[1].split(" ")[0] for line in result.stdout.splitlines()[:-1]]
+    assert result.returncode == 1
+    assert codes == ["DC001"]
+    assert "broken/syntax_error.py" in result.stdout
+
+
+def test_exclude_skips_matching_files() -> None:
+    result = dagcheck("check", "--exclude", "broken", FIXTURES)
+    assert (result.returncode, result.stdout) == (0, "All checks passed!\n")
+
+
+def test_wheel_ships_the_checklist(tmp_path: Path) -> None:
+    root = Path(__file__).resolve().parent.parent
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "-w", tmp_path, root],
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
+    [wheel] = tmp_path.glob("dagcheck-*.whl")
+    import zipfile
+
+    names = zipfile.ZipFile(wheel).namelist()
+    assert "dagcheck/checklist_data/dagcheck.yaml" in names
+    assert "dagcheck/model/airflow.py" in names
