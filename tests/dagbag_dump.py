@@ -69,6 +69,9 @@ def schedule_value(dag: Any) -> Any:
     )
     if type(dag.timetable) in interval_timetables:
         return dag.schedule_interval
+    if type(dag.timetable).__name__ == "DatasetTriggeredTimetable":
+        # A dataset schedule: Airflow 2 keeps the condition (a list becomes DatasetAll).
+        return dag.timetable.dataset_condition
     return dag.timetable
 
 

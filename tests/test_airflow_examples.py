@@ -23,6 +23,7 @@ from dagbag_dump import normalize_schedule, plain_trigger_rule, seconds
 from dagbag_runner import airflow_import_error, example_dags_folder, run_dagbag_dump
 
 from dagcheck.engine import FileModel, build_models
+from dagcheck.model.airflow import installed_airflow_major
 from dagcheck.model.pipeline import ObjectValue, Pipeline, Setting, Unknown
 
 MIN_DAGS_REPRODUCED = 0.95  # found statically with identical task ids and identical edges
@@ -73,6 +74,8 @@ def normalize_static_schedule(value: Any) -> Any:
     """Like the dump's normalize_schedule: framework objects (assets, timetables) by class."""
     if isinstance(value, ObjectValue):
         return {"other": value.name}
+    if isinstance(value, list) and installed_airflow_major() == "2":
+        return {"other": "DatasetAll"}  # Airflow 2 wraps a list of datasets in DatasetAll
     if isinstance(value, list | tuple):
         return [normalize_static_schedule(item) for item in value]
     return normalize_schedule(value)

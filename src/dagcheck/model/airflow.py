@@ -39,6 +39,8 @@ from dagcheck.model.values import (
     Scope,
     bind_import,
     code_of,
+    contains_call,
+    iteration_values,
 )
 
 # -- what Airflow names mean ----------------------------------------------------------------
@@ -134,7 +136,6 @@ _DAG_DEFAULTS_BY_VERSION: dict[str, dict[str, Any]] = {
 }
 # Keywords kept on the DAG as written, beyond the defaults above.
 _DAG_KEYWORDS_KEPT = {"schedule_interval", "timetable", "concurrency", "deadline", "default_args"}
-_MAX_LOOP = 1000
 _MAX_CALL_DEPTH = 8
 
 
@@ -341,7 +342,7 @@ class _Builder(Evaluator):
                 self.exec_block(statement.orelse.body.body)
             if statement.finalbody is not None:
                 self.exec_block(statement.finalbody.body.body)
-        elif _creates_anything(statement):
+        elif contains_call(statement):
             self.unfollowed(f"a `{type(statement).__name__.lower()}` block")
 
     def exec_small(self, small: cst.BaseSmallStatement) -> None:
@@ -461,7 +462,7 @@ class _Builder(Evaluator):
     def exec_if(self, statement: cst.If) -> None:
         condition = self.evaluate(statement.test)
         if isinstance(condition, Unknown | ImportedName):
-            if _creates_anything(statement):
+            if contains_call(statement):
                 self.unfollowed(f"a branch on `{code_of(statement.test)}`")
             return
         if condition:
@@ -472,14 +473,11 @@ class _Builder(Evaluator):
             self.exec_block(statement.orelse.body.body)
 
     def exec_for(self, statement: cst.For) -> None:
-        iterable = self.evaluate(statement.iter)
-        if isinstance(iterable, dict):
-            iterable = list(iterable)
-        if not isinstance(iterable, list | tuple | range | str | set) or len(iterable) > _MAX_LOOP:
-            if _creates_anything(statement):
+        items = iteration_values(self.evaluate(statement.iter))
+        if items is None:
+            if contains_call(statement):
                 self.unfollowed(f"a loop over `{code_of(statement.iter)}`")
             return
-        items = sorted(iterable, key=repr) if isinstance(iterable, set) else iterable
         for item in items:
             self.assign(statement.target, item)
             self.exec_block(statement.body.body)
@@ -1166,25 +1164,6 @@ def _is_literal(value: Any) -> bool:
 
 def _literal_text(value: Any) -> str:
     return repr(value) if _is_literal(value) else getattr(value, "text", type(value).__name__)
-
-
-def _creates_anything(node: cst.CSTNode) -> bool:
-    """Whether a block contains any call at all (and so might create tasks or DAGs)."""
-    finder = _CallFinder()
-    node.visit(finder)
-    return finder.found
-
-
-class _CallFinder(cst.CSTVisitor):
-    def __init__(self) -> None:
-        self.found = False
-
-    def visit_Call(self, node: cst.Call) -> bool:
-        self.found = True
-        return False
-
-    def on_visit(self, node: cst.CSTNode) -> bool:
-        return not self.found and super().on_visit(node)
 
 
 def _detect_version(module: cst.Module) -> str:

@@ -329,6 +329,64 @@ class Evaluator:
             result[key] = self.evaluate(element.value)
         return result
 
+    def _eval_ListComp(self, node: cst.ListComp) -> Any:
+        return self._comprehension(node, lambda: [self.evaluate(node.elt)])
+
+    def _eval_GeneratorExp(self, node: cst.GeneratorExp) -> Any:
+        return self._comprehension(node, lambda: [self.evaluate(node.elt)])
+
+    def _eval_SetComp(self, node: cst.SetComp) -> Any:
+        items = self._comprehension(node, lambda: [self.evaluate(node.elt)])
+        if isinstance(items, list) and all(_hashable(i) for i in items):
+            return set(items)
+        return Unknown(code_of(node))
+
+    def _eval_DictComp(self, node: cst.DictComp) -> Any:
+        pairs = self._comprehension(
+            node, lambda: [(self.evaluate(node.key), self.evaluate(node.value))]
+        )
+        if isinstance(pairs, list) and all(_hashable(key) for key, _ in pairs):
+            return dict(pairs)
+        return Unknown(code_of(node))
+
+    def _comprehension(
+        self, node: cst.ListComp | cst.GeneratorExp | cst.SetComp | cst.DictComp, produce: Any
+    ) -> Any:
+        """Unroll a comprehension over known values, in a scope of its own."""
+        saved, self.scope = self.scope, Scope(self.scope)
+        try:
+            return self._unroll(node.for_in, produce, node)
+        finally:
+            self.scope = saved
+
+    def _unroll(self, for_in: cst.CompFor, produce: Any, node: cst.CSTNode) -> Any:
+        items = iteration_values(self.evaluate(for_in.iter))
+        if items is None:
+            if contains_call(node):
+                self.unfollowed(f"a comprehension over `{code_of(for_in.iter)}`")
+            return Unknown(code_of(node))
+        results: list[Any] = []
+        for item in items:
+            self.assign(for_in.target, item)
+            conditions = [self.evaluate(condition.test) for condition in for_in.ifs]
+            if any(not _is_plain(c) for c in conditions):
+                if contains_call(node):
+                    self.unfollowed(f"a comprehension filtered on `{code_of(for_in)}`")
+                return Unknown(code_of(node))
+            if not all(conditions):
+                continue
+            if for_in.inner_for_in is not None:
+                inner = self._unroll(for_in.inner_for_in, produce, node)
+                if isinstance(inner, Unknown):
+                    return inner
+                results.extend(inner)
+            else:
+                results.extend(produce())
+        return results
+
+    def unfollowed(self, what: str) -> None:
+        """Code that may do more than we can see (builders record it)."""
+
     def _eval_UnaryOperation(self, node: cst.UnaryOperation) -> Any:
         value = self.evaluate(node.expression)
         if isinstance(node.operator, cst.Minus) and _is_number(value):
@@ -360,8 +418,11 @@ class Evaluator:
                     return arithmetic[operator](left, right)
             if operator == "Multiply" and isinstance(left, dt.timedelta) and _is_number(right):
                 return left * right
-            if operator in _ASSET_CONDITIONS and _is_asset(left) and _is_asset(right):
-                return ObjectValue(_ASSET_CONDITIONS[operator], code_of(node))
+            if operator in ("BitAnd", "BitOr") and _is_asset(left) and _is_asset(right):
+                family = "Dataset" if "Dataset" in left.name + right.name else "Asset"
+                condition = "All" if operator == "BitAnd" else "Any"
+                home = "airflow.datasets" if family == "Dataset" else "airflow.sdk"
+                return ObjectValue(f"{home}.{family}{condition}", code_of(node))
         except (ArithmeticError, TypeError, ValueError):
             pass
         return Unknown(code_of(node))
@@ -483,8 +544,6 @@ _PATH_PARTS: dict[str, Callable[[str], Any]] = {
 }
 
 
-# `a & b` / `a | b` of assets build Airflow's asset conditions.
-_ASSET_CONDITIONS = {"BitAnd": "airflow.sdk.AssetAll", "BitOr": "airflow.sdk.AssetAny"}
 _ASSET_REFERENCES = {"name": "airflow.sdk.AssetNameRef", "uri": "airflow.sdk.AssetUriRef"}
 
 
@@ -502,6 +561,39 @@ def _airflow_object(qualname: str, node: cst.Call) -> Any:
     if name[:1].isupper():
         return ObjectValue(qualname, code_of(node))
     return Unknown(code_of(node))
+
+
+MAX_ITERATIONS = 1000
+
+
+def contains_call(node: cst.CSTNode) -> bool:
+    """Whether code contains any call at all (and so might create tasks or DAGs)."""
+    finder = _CallFinder()
+    node.visit(finder)
+    return finder.found
+
+
+class _CallFinder(cst.CSTVisitor):
+    def __init__(self) -> None:
+        self.found = False
+
+    def visit_Call(self, node: cst.Call) -> bool:
+        self.found = True
+        return False
+
+    def on_visit(self, node: cst.CSTNode) -> bool:
+        return not self.found and super().on_visit(node)
+
+
+def iteration_values(value: Any) -> list[Any] | None:
+    """What a ``for`` over ``value`` iterates, when known and small enough to unroll."""
+    if isinstance(value, dict):
+        value = list(value)
+    if isinstance(value, set):
+        value = sorted(value, key=repr)
+    if isinstance(value, list | tuple | range | str) and len(value) <= MAX_ITERATIONS:
+        return list(value)
+    return None
 
 
 def _is_number(value: Any) -> bool:
