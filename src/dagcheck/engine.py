@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import ast
+import sys
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -14,6 +17,9 @@ from dagcheck.model.airflow import build_airflow_pipelines
 from dagcheck.model.pipeline import Pipeline, Span
 from dagcheck.model.positions import SpanTable
 from dagcheck.model.values import ModuleConstants, Scope
+
+_RECURSION_LIMIT = 20_000
+_STACK_BYTES = 512 * 1024 * 1024
 
 
 @dataclass
@@ -36,13 +42,48 @@ def build_models(
 ) -> list[FileModel]:
     """Discover the files under ``paths`` and build the model of each, sorted by path."""
     options = Options(target_airflow=target_airflow, exclude=exclude)
-    scopes: dict[Path, Scope | None] = {}
-    models = []
-    for root, path in _files_with_roots(paths, options):
-        model = build_file(path, root, options, scopes)
-        if model is not None:
-            models.append(model)
+    files = _files_with_roots(paths, options)
+    models: list[FileModel] = []
+
+    def build_all() -> None:
+        scopes: dict[Path, Scope | None] = {}
+        for root, path in files:
+            model = build_file(path, root, options, scopes)
+            if model is not None:
+                models.append(model)
+
+    _with_deep_stack(build_all)
     return models
+
+
+def _with_deep_stack(work: Callable[[], None]) -> None:
+    """Run ``work`` in a thread with a large stack and recursion limit.
+
+    libcst's parser and code generation recurse once per nesting level, and a long operator
+    chain (a generated ``x = 1 + 1 + ...``) nests thousands deep: past Python's default
+    limit, and past the main thread's C stack, where the process would crash instead of
+    reporting. The stack is reserved address space; only what is used costs memory.
+    """
+    old_limit = sys.getrecursionlimit()
+    old_stack = threading.stack_size(_STACK_BYTES)
+    errors: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            work()
+        except BaseException as error:  # re-raised in the caller's thread
+            errors.append(error)
+
+    sys.setrecursionlimit(max(old_limit, _RECURSION_LIMIT))
+    try:
+        thread = threading.Thread(target=run, name="dagcheck-build")
+        thread.start()
+        thread.join()
+    finally:
+        threading.stack_size(old_stack)
+        sys.setrecursionlimit(old_limit)
+    if errors:
+        raise errors[0]
 
 
 def _files_with_roots(paths: list[Path], options: Options) -> list[tuple[Path, Path]]:
@@ -91,8 +132,11 @@ def build_file(
         )
         spans.resolve(module, source)
     except Exception as error:  # a bug in dagcheck must not stop the run or lose the rest
-        reason = f"{type(error).__name__}: {error}"
-        message = f"dagcheck could not model this file ({reason}); please report it"
+        if isinstance(error, RecursionError):
+            message = "cannot model this file: its expressions nest too deeply to analyse"
+        else:
+            reason = f"{type(error).__name__}: {error}"
+            message = f"dagcheck could not model this file ({reason}); please report it"
         return FileModel(path, findings=[_file_finding(path, "DC000", message)])
     return FileModel(path, pipelines)
 

@@ -40,7 +40,6 @@ from dagcheck.model.values import (
     bind_import,
     code_of,
     contains_call,
-    iteration_values,
 )
 
 # -- what Airflow names mean ----------------------------------------------------------------
@@ -473,7 +472,7 @@ class _Builder(Evaluator):
             self.exec_block(statement.orelse.body.body)
 
     def exec_for(self, statement: cst.For) -> None:
-        items = iteration_values(self.evaluate(statement.iter))
+        items = self.iteration_values(self.evaluate(statement.iter))
         if items is None:
             if contains_call(statement):
                 self.unfollowed(f"a loop over `{code_of(statement.iter)}`")

@@ -24,6 +24,7 @@ import libcst as cst
 from dagcheck.model.pipeline import ObjectValue, Unknown
 
 _EMPTY_MODULE = cst.Module(body=[])
+MAX_ITERATIONS_PER_FILE = 10_000
 
 
 def code_of(node: cst.CSTNode) -> str:
@@ -172,6 +173,20 @@ class Evaluator:
     def __init__(self, scope: Scope, constants: ModuleConstants | None = None) -> None:
         self.scope = scope
         self.constants = constants
+        # Loop iterations left to unroll in this file: nested loops over literal ranges must
+        # not turn one file into millions of tasks.
+        self.iterations_left = MAX_ITERATIONS_PER_FILE
+
+    def iteration_values(self, value: Any) -> list[Any] | None:
+        """What a ``for`` over ``value`` iterates, when known and within the budget."""
+        if isinstance(value, dict):
+            value = list(value)
+        if isinstance(value, set):
+            value = sorted(value, key=repr)
+        if not isinstance(value, list | tuple | range | str) or len(value) > self.iterations_left:
+            return None
+        self.iterations_left -= len(value)
+        return list(value)
 
     def bind_simple_statement(self, statement: cst.CSTNode, package: str | None) -> None:
         """Bind imports and ``NAME = expr`` assignments; ignore everything else."""
@@ -360,7 +375,7 @@ class Evaluator:
             self.scope = saved
 
     def _unroll(self, for_in: cst.CompFor, produce: Any, node: cst.CSTNode) -> Any:
-        items = iteration_values(self.evaluate(for_in.iter))
+        items = self.iteration_values(self.evaluate(for_in.iter))
         if items is None:
             if contains_call(node):
                 self.unfollowed(f"a comprehension over `{code_of(for_in.iter)}`")
@@ -563,9 +578,6 @@ def _airflow_object(qualname: str, node: cst.Call) -> Any:
     return Unknown(code_of(node))
 
 
-MAX_ITERATIONS = 1000
-
-
 def contains_call(node: cst.CSTNode) -> bool:
     """Whether code contains any call at all (and so might create tasks or DAGs)."""
     finder = _CallFinder()
@@ -583,17 +595,6 @@ class _CallFinder(cst.CSTVisitor):
 
     def on_visit(self, node: cst.CSTNode) -> bool:
         return not self.found and super().on_visit(node)
-
-
-def iteration_values(value: Any) -> list[Any] | None:
-    """What a ``for`` over ``value`` iterates, when known and small enough to unroll."""
-    if isinstance(value, dict):
-        value = list(value)
-    if isinstance(value, set):
-        value = sorted(value, key=repr)
-    if isinstance(value, list | tuple | range | str) and len(value) <= MAX_ITERATIONS:
-        return list(value)
-    return None
 
 
 def _is_number(value: Any) -> bool:
