@@ -609,7 +609,12 @@ class _Builder(Evaluator):
             return Unknown(code_of(node))
         positional = [value for value, _ in args.positional]
         keywords = {name: value for name, (value, _) in args.keywords.items()}
-        return self.construct(node, ImportedName(qualname), positional, keywords)
+        value = self.construct(node, ImportedName(qualname), positional, keywords)
+        if qualname == "builtins.dict" and isinstance(value, dict):
+            sources = self.sources_of(positional[0]) if positional else {}
+            sources.update({name: arg.value for name, (_, arg) in args.keywords.items()})
+            self.record_dict(value, sources)
+        return value
 
     def call_method(self, method: _Method, node: cst.Call) -> Any:
         receiver, name = method.receiver, method.name
@@ -979,8 +984,12 @@ class _Builder(Evaluator):
                 return Setting(Unknown(default_args.text), Provenance.UNKNOWN)
             if name in default_args:
                 value = default_args[name]
-                text = _literal_text(value)
-                span = self.spans.span(arg.value) if arg is not None else None
+                source = self.key_source(default_args, name)
+                if source is not None:
+                    text, span = code_of(source), self.spans.span(source)
+                else:  # written in another module: point at the default_args argument
+                    text = _literal_text(value)
+                    span = self.spans.span(arg.value) if arg is not None else None
                 return Setting(_setting_value(value, text), Provenance.DEFAULT_ARGS, text, span)
         return Setting(default, Provenance.DEFAULT)
 

@@ -176,6 +176,24 @@ class Evaluator:
         # Loop iterations left to unroll in this file: nested loops over literal ranges must
         # not turn one file into millions of tasks.
         self.iterations_left = MAX_ITERATIONS_PER_FILE
+        # Where each key of an evaluated dict was written in this file, so that a setting
+        # drawn from default_args points at its own value, not at the whole dict.
+        self._dict_sources: dict[int, tuple[dict[Any, Any], dict[Any, cst.BaseExpression]]] = {}
+
+    def key_source(self, mapping: dict[Any, Any], key: Any) -> cst.BaseExpression | None:
+        """The expression that gave ``mapping[key]``, when it was written in this file."""
+        recorded = self._dict_sources.get(id(mapping))
+        return recorded[1].get(key) if recorded is not None else None
+
+    def record_dict(
+        self, mapping: dict[Any, Any], sources: dict[Any, cst.BaseExpression]
+    ) -> dict[Any, Any]:
+        self._dict_sources[id(mapping)] = (mapping, sources)  # keeps the id's object alive
+        return mapping
+
+    def sources_of(self, mapping: dict[Any, Any]) -> dict[Any, cst.BaseExpression]:
+        recorded = self._dict_sources.get(id(mapping))
+        return dict(recorded[1]) if recorded is not None else {}
 
     def iteration_values(self, value: Any) -> list[Any] | None:
         """What a ``for`` over ``value`` iterates, when known and within the budget."""
@@ -331,18 +349,22 @@ class Evaluator:
 
     def _eval_Dict(self, node: cst.Dict) -> Any:
         result: dict[Any, Any] = {}
+        sources: dict[Any, cst.BaseExpression] = {}
         for element in node.elements:
             if isinstance(element, cst.StarredDictElement):
                 base = self.evaluate(element.value)
                 if not isinstance(base, dict):
                     return Unknown(code_of(node))
                 result.update(base)
+                sources = {k: v for k, v in sources.items() if k not in base}
+                sources.update(self.sources_of(base))
                 continue
             key = self.evaluate(element.key)
             if isinstance(key, Unknown | ImportedName) or not _hashable(key):
                 return Unknown(code_of(node))
             result[key] = self.evaluate(element.value)
-        return result
+            sources[key] = element.value
+        return self.record_dict(result, sources)
 
     def _eval_ListComp(self, node: cst.ListComp) -> Any:
         return self._comprehension(node, lambda: [self.evaluate(node.elt)])
