@@ -38,6 +38,7 @@ TASK_ATTRIBUTES = (
     "timeout",
     "poke_interval",
     "deferrable",
+    "doc_md",
 )
 DAG_ATTRIBUTES = (
     "schedule",

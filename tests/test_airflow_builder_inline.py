@@ -453,6 +453,51 @@ INLINE_CASES = [
         ],
         id="taskflow-calls-inside-task-group-context",
     ),
+    # checked against DagBag 3.3.2
+    pytest.param(
+        dag_source(
+            """
+            with DAG(dag_id="first_regions", schedule=None, start_date=datetime(2024, 1, 1)):
+                for region in ["eu", "us", "skip", "apac", "stop", "latam"]:
+                    if region == "skip":
+                        continue
+                    if region == "stop":
+                        break
+                    EmptyOperator(task_id=f"load_{region}")
+                else:
+                    EmptyOperator(task_id="never_reached")
+            """
+        ),
+        [
+            ExpectedDag(
+                dag_id="first_regions",
+                kind="dag-context",
+                tasks={"load_eu": EMPTY, "load_us": EMPTY, "load_apac": EMPTY},
+            )
+        ],
+        id="loop-with-break-and-continue",
+    ),
+    # checked against DagBag 3.3.2
+    pytest.param(
+        dag_source(
+            """
+            with DAG(dag_id="documented", schedule=None, start_date=datetime(2024, 1, 1)) as d:
+                noop = EmptyOperator(task_id="noop")
+                noop.doc_md = "Does nothing, on purpose."
+            d.doc_md = "Set after the DAG was built."
+            """
+        ),
+        [
+            ExpectedDag(
+                dag_id="documented",
+                kind="dag-context",
+                tasks={"noop": EMPTY},
+                dag_settings={"doc_md": ("Set after the DAG was built.", DAG)},
+                task_settings={"noop": {"doc_md": ("Does nothing, on purpose.", TASK)}},
+            )
+        ],
+        id="doc-md-assigned-after-construction",
+    ),
 ]
 
 # Sources that mention Airflow but define no DAG: the model must hold no pipeline either.

@@ -267,6 +267,14 @@ class _Return(Exception):
         self.value = value
 
 
+class _Break(Exception):
+    pass
+
+
+class _Continue(Exception):
+    pass
+
+
 # -- the builder ----------------------------------------------------------------------------
 
 
@@ -350,10 +358,10 @@ class _Builder(Evaluator):
         elif isinstance(small, cst.Assign):
             value = self.evaluate(small.value)
             for target in small.targets:
-                self.assign(target.target, value)
+                self.assign(target.target, value, small.value)
         elif isinstance(small, cst.AnnAssign):
             if small.value is not None:
-                self.assign(small.target, self.evaluate(small.value))
+                self.assign(small.target, self.evaluate(small.value), small.value)
         elif isinstance(small, cst.AugAssign):
             self.evaluate(small.value)
             if isinstance(small.target, cst.Name):
@@ -362,25 +370,32 @@ class _Builder(Evaluator):
             bind_import(self.scope, small, self.package)
         elif isinstance(small, cst.Return):
             raise _Return(self.evaluate(small.value) if small.value is not None else None)
+        elif isinstance(small, cst.Break):
+            raise _Break
+        elif isinstance(small, cst.Continue):
+            raise _Continue
 
-    def assign(self, target: cst.BaseExpression, value: Any) -> None:
+    def assign(
+        self, target: cst.BaseExpression, value: Any, source: cst.BaseExpression | None = None
+    ) -> None:
         if isinstance(target, cst.Attribute):
             owner = self.evaluate(target.value)
-            self.set_attribute(owner, target.attr.value, value, target)
+            self.set_attribute(owner, target.attr.value, value, source or target)
             return
         super().assign(target, value)
 
-    def set_attribute(self, owner: Any, name: str, value: Any, target: cst.Attribute) -> None:
+    def set_attribute(self, owner: Any, name: str, value: Any, source: cst.CSTNode) -> None:
         """``dag.doc_md = ...`` and ``task.doc_md = ...`` after construction."""
-        span = self.spans.span(target)
-        text = code_of(target)
-        if isinstance(owner, _DagRef) and name in owner.dag.pipeline.settings:
-            owner.dag.pipeline.settings[name] = Setting(
-                _setting_value(value, text), Provenance.DAG, text, span
-            )
-        elif isinstance(owner, _TaskRef) and name in owner.task.settings:
-            owner.task.settings[name] = Setting(
-                _setting_value(value, text), Provenance.TASK, text, span
+        if isinstance(owner, _DagRef):
+            settings, provenance = owner.dag.pipeline.settings, Provenance.DAG
+        elif isinstance(owner, _TaskRef):
+            settings, provenance = owner.task.settings, Provenance.TASK
+        else:
+            return
+        if name in settings:
+            text = code_of(source)
+            settings[name] = Setting(
+                _setting_value(value, text), provenance, text, self.spans.span(source)
             )
 
     def define_function(self, node: cst.FunctionDef) -> None:
@@ -479,7 +494,12 @@ class _Builder(Evaluator):
             return
         for item in items:
             self.assign(statement.target, item)
-            self.exec_block(statement.body.body)
+            try:
+                self.exec_block(statement.body.body)
+            except _Continue:
+                continue
+            except _Break:
+                return  # `else:` runs only when the loop was not broken
         if statement.orelse is not None:
             self.exec_block(statement.orelse.body.body)
 
