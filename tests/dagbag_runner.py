@@ -20,21 +20,33 @@ from typing import Any
 
 DUMP_SCRIPT = Path(__file__).with_name("dagbag_dump.py")
 
-# Airflow 3 ships the example DAGs in apache-airflow-core; Airflow 2 in apache-airflow.
-_AIRFLOW_DISTRIBUTIONS = ("apache-airflow-core", "apache-airflow")
+# Airflow 3 ships the core example DAGs in apache-airflow-core (Airflow 2: apache-airflow), and
+# the operator examples (bash, python, sensors, branching, ...) in the standard provider.
+_EXAMPLE_FOLDERS = (
+    ("apache-airflow-core", "airflow/example_dags"),
+    ("apache-airflow", "airflow/example_dags"),
+    ("apache-airflow-providers-standard", "airflow/providers/standard/example_dags"),
+)
+
+
+def example_dags_folders() -> list[Path]:
+    """Every example DAG folder the installed Airflow ships, found without importing it."""
+    folders: list[Path] = []
+    for distribution_name, relative in _EXAMPLE_FOLDERS:
+        try:
+            distribution = importlib.metadata.distribution(distribution_name)
+        except importlib.metadata.PackageNotFoundError:
+            continue
+        folder = Path(str(distribution.locate_file(relative)))
+        if folder.is_dir() and folder not in folders:
+            folders.append(folder)
+    return folders
 
 
 def example_dags_folder() -> Path | None:
-    """The example DAG folder of the installed Airflow, found without importing Airflow."""
-    for name in _AIRFLOW_DISTRIBUTIONS:
-        try:
-            distribution = importlib.metadata.distribution(name)
-        except importlib.metadata.PackageNotFoundError:
-            continue
-        folder = Path(str(distribution.locate_file("airflow/example_dags")))
-        if folder.is_dir():
-            return folder
-    return None
+    """The core example DAG folder of the installed Airflow."""
+    folders = example_dags_folders()
+    return folders[0] if folders else None
 
 
 def airflow_env(airflow_home: Path) -> dict[str, str]:

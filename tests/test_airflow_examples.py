@@ -20,7 +20,7 @@ import pytest
 
 # The dump's own normalizers, so that both sides are normalized by the same code.
 from dagbag_dump import normalize_schedule, plain_trigger_rule, seconds
-from dagbag_runner import airflow_import_error, example_dags_folder, run_dagbag_dump
+from dagbag_runner import airflow_import_error, example_dags_folders, run_dagbag_dump
 
 from dagcheck.engine import FileModel, build_models
 from dagcheck.model.airflow import installed_airflow_major
@@ -325,14 +325,19 @@ def render_report(agreement: Agreement) -> str:
 # --- the tests --------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def agreement(tmp_path_factory: pytest.TempPathFactory) -> Agreement:
+@pytest.fixture(
+    scope="module",
+    params=example_dags_folders(),
+    ids=lambda folder: "/".join(folder.parts[-2:]),
+)
+def agreement(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Agreement:
     airflow_home = tmp_path_factory.mktemp("airflow_home")
     import_error = airflow_import_error(sys.executable, airflow_home)
     if import_error is not None:
         pytest.skip(f"Airflow is not importable by {sys.executable}: {import_error}")
-    folder = example_dags_folder()
-    assert folder is not None, "Airflow imports, but no installed distribution has example_dags"
+    folder: Path = request.param
     dump = run_dagbag_dump(folder, airflow_home=airflow_home, timeout=600)
     static = static_dags(build_models([Path(folder)]))
     return compare(static, dump)

@@ -159,12 +159,6 @@ _LIBRARY_ROOTS = frozenset(
 # Constructors evaluated when all their arguments are literals.
 _TIMEDELTA = {"datetime.timedelta", "pendulum.duration", "airflow.sdk.timedelta"}
 _DATETIME = {"datetime.datetime", "pendulum.datetime", "pendulum.DateTime"}
-_TRIGGER_RULE_HOMES = {
-    "airflow.utils.trigger_rule.TriggerRule",
-    "airflow.task.trigger_rule.TriggerRule",
-    "airflow.sdk.TriggerRule",
-    "airflow.sdk.definitions.trigger_rule.TriggerRule",
-}
 
 
 class Evaluator:
@@ -285,8 +279,8 @@ class Evaluator:
         name = node.attr.value
         if isinstance(base, ImportedName):
             qualname = base.attribute(name)
-            if base.qualname in _TRIGGER_RULE_HOMES:
-                return name.lower()
+            if _is_trigger_rule_enum(base.qualname) and name.isupper():
+                return name.lower()  # TriggerRule is a str enum: ALL_DONE == "all_done"
             return self._resolve_constant(qualname)
         return self.attribute(base, name, node)
 
@@ -617,6 +611,12 @@ class _CallFinder(cst.CSTVisitor):
 
     def on_visit(self, node: cst.CSTNode) -> bool:
         return not self.found and super().on_visit(node)
+
+
+def _is_trigger_rule_enum(qualname: str) -> bool:
+    """Airflow's TriggerRule, from any of its homes (airflow.utils.trigger_rule, airflow.sdk,
+    the providers' compat layer, ...)."""
+    return qualname.startswith("airflow.") and qualname.endswith(".TriggerRule")
 
 
 def _is_number(value: Any) -> bool:
