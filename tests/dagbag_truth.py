@@ -50,6 +50,7 @@ DAG_ATTRIBUTES = (
     "description",
     "doc_md",
     "on_failure_callback",
+    "deadline",
 )
 
 

@@ -477,6 +477,42 @@ INLINE_CASES = [
         ],
         id="loop-with-break-and-continue",
     ),
+    # checked against DagBag 3.3.2 (deadline=: Airflow 3.1+, DAG-run level)
+    pytest.param(
+        dag_source(
+            """
+            from airflow.sdk import AsyncCallback, DeadlineAlert, DeadlineReference
+
+
+            async def page_on_call(**kwargs):
+                pass
+
+
+            with DAG(
+                dag_id="with_deadline",
+                schedule="@daily",
+                start_date=datetime(2024, 1, 1),
+                deadline=DeadlineAlert(
+                    reference=DeadlineReference.DAGRUN_QUEUED_AT,
+                    interval=timedelta(hours=2),
+                    callback=AsyncCallback(page_on_call),
+                ),
+            ):
+                EmptyOperator(task_id="noop")
+            """
+        ),
+        [
+            ExpectedDag(
+                dag_id="with_deadline",
+                kind="dag-context",
+                tasks={"noop": EMPTY},
+                # The alert's reference is an enum member the model does not evaluate: the
+                # value stays unknown, but a deadline is set.
+                dag_settings={"deadline": (SOME_VALUE, DAG)},
+            )
+        ],
+        id="deadline-alert-is-set",
+    ),
     # checked against DagBag 3.3.2
     pytest.param(
         dag_source(

@@ -123,6 +123,7 @@ _DAG_DEFAULTS: dict[str, Any] = {
     "max_active_tasks": 16,
     "dagrun_timeout": None,
     "sla_miss_callback": None,
+    "deadline": None,
     "on_failure_callback": None,
     "on_success_callback": None,
     "tags": [],
@@ -134,7 +135,7 @@ _DAG_DEFAULTS_BY_VERSION: dict[str, dict[str, Any]] = {
     "3": {"schedule": None, "catchup": False},
 }
 # Keywords kept on the DAG as written, beyond the defaults above.
-_DAG_KEYWORDS_KEPT = {"schedule_interval", "timetable", "concurrency", "deadline", "default_args"}
+_DAG_KEYWORDS_KEPT = {"schedule_interval", "timetable", "concurrency", "default_args"}
 _MAX_CALL_DEPTH = 8
 
 
