@@ -37,6 +37,7 @@ demo: $(VENV)/.installed
 
 test: $(TEST_VENV)/.installed $(AIRFLOW2_VENV)/.installed
 	$(TEST_VENV)/bin/ruff check src tests benchmarks
+	$(TEST_VENV)/bin/ruff format --check --quiet src tests benchmarks
 	$(TEST_VENV)/bin/python -m pytest -q -rsP
 	$(AIRFLOW2_VENV)/bin/python -m pytest -q -rsP tests/test_airflow_examples.py
 
