@@ -10,9 +10,12 @@ import subprocess
 import sys
 import textwrap
 from pathlib import Path
+from typing import Any
 
+import pytest
 from expected_dags import FIXTURES, BuildPipelines
 
+from dagcheck import engine
 from dagcheck.engine import build_models
 
 SIDE_EFFECT_FIXTURE = FIXTURES / "side_effects" / "writes_marker_on_import.py"
@@ -84,3 +87,65 @@ def test_building_imports_neither_airflow_nor_the_dag_files(tmp_path: Path) -> N
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[]"
     assert not (tmp_path / "imported.marker").exists()
+
+
+ENCODING_CASES = [
+    pytest.param(
+        b'import airflow\nx = "\xff\xfe"\n',
+        "cannot decode file: 'utf-8' codec can't decode byte 0xff",
+        id="bytes-not-utf8",
+    ),
+    pytest.param(
+        b"# -*- coding: klingon -*-\nimport airflow\n",
+        "cannot decode file: unknown encoding: klingon",
+        id="unknown-coding-cookie",
+    ),
+]
+
+
+@pytest.mark.parametrize(("content", "message"), ENCODING_CASES)
+def test_undecodable_file_is_a_finding(tmp_path: Path, content: bytes, message: str) -> None:
+    (tmp_path / "bad.py").write_bytes(content)
+    [model] = build_models([tmp_path])
+    [finding] = model.findings
+    assert finding.code == "DC001"
+    assert finding.message.startswith(message)
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        b'\xef\xbb\xbffrom airflow.sdk import DAG\n\nwith DAG("x", schedule=None):\n    pass\n',
+        b'from airflow.sdk import DAG\r\n\r\nwith DAG("x", schedule=None):\r\n    pass\r\n',
+    ],
+    ids=["utf8-bom", "crlf-line-endings"],
+)
+def test_bom_and_crlf_keep_exact_positions(tmp_path: Path, content: bytes) -> None:
+    (tmp_path / "dag.py").write_bytes(content)
+    [model] = build_models([tmp_path])
+    [pipeline] = model.pipelines
+    assert (pipeline.span.line, pipeline.span.column) == (3, 6)
+    schedule = pipeline.settings["schedule"]
+    assert (schedule.span.line, schedule.span.column, schedule.text) == (3, 24, "None")
+
+
+def test_a_failure_inside_dagcheck_is_a_finding_and_the_run_goes_on(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    shutil.copy(FIXTURES / "dag_decorator.py", tmp_path / "a_first.py")
+    shutil.copy(FIXTURES / "dag_decorator.py", tmp_path / "b_second.py")
+    real_builder = engine.build_airflow_pipelines
+
+    def fail_on_first(path: Path, *args: Any, **kwargs: Any) -> Any:
+        if path.name == "a_first.py":
+            raise KeyError("boom")
+        return real_builder(path, *args, **kwargs)
+
+    monkeypatch.setattr(engine, "build_airflow_pipelines", fail_on_first)
+    first, second = build_models([tmp_path], jobs=1)
+    [finding] = first.findings
+    assert finding.code == "DC000"
+    assert finding.message == (
+        "dagcheck could not model this file (KeyError: 'boom'); please report it"
+    )
+    assert second.pipelines

@@ -73,7 +73,10 @@ def _build_files(files: list[tuple[Path, Path]], options: Options) -> list[FileM
     def build_all() -> None:
         scopes: dict[Path, Scope | None] = {}
         for root, path in files:
-            model = build_file(path, root, options, scopes)
+            try:
+                model = build_file(path, root, options, scopes)
+            except Exception as error:  # a bug in dagcheck must not stop the run or lose the rest
+                model = FileModel(path, findings=[_internal_error(path, error)])
             if model is not None:
                 models.append(model)
 
@@ -138,7 +141,8 @@ def build_file(
     except cst.ParserSyntaxError as error:
         message, span = _describe_syntax_error(source_bytes, error)
         return FileModel(path, findings=[_file_finding(path, "DC001", message, span)])
-    except (UnicodeDecodeError, LookupError, ValueError) as error:
+    except (SyntaxError, UnicodeDecodeError, LookupError, ValueError) as error:
+        # An unknown or wrong `# -*- coding: ... -*-`, or bytes that are not in its encoding.
         return FileModel(
             path, findings=[_file_finding(path, "DC001", f"cannot decode file: {error}")]
         )
@@ -146,24 +150,25 @@ def build_file(
     source = source_bytes.decode(module.encoding).removeprefix("\ufeff")
     spans = SpanTable()
     constants = ModuleConstants(_search_roots(path, root), scopes)
-    try:
-        pipelines = build_airflow_pipelines(
-            path,
-            module,
-            spans,
-            constants,
-            package=_package_of(path, root),
-            target_airflow=options.target_airflow,
-        )
-        spans.resolve(module, source)
-    except Exception as error:  # a bug in dagcheck must not stop the run or lose the rest
-        if isinstance(error, RecursionError):
-            message = "cannot model this file: its expressions nest too deeply to analyse"
-        else:
-            reason = f"{type(error).__name__}: {error}"
-            message = f"dagcheck could not model this file ({reason}); please report it"
-        return FileModel(path, findings=[_file_finding(path, "DC000", message)])
+    pipelines = build_airflow_pipelines(
+        path,
+        module,
+        spans,
+        constants,
+        package=_package_of(path, root),
+        target_airflow=options.target_airflow,
+    )
+    spans.resolve(module, source)
     return FileModel(path, pipelines)
+
+
+def _internal_error(path: Path, error: Exception) -> Finding:
+    if isinstance(error, RecursionError):
+        message = "cannot model this file: its expressions nest too deeply to analyse"
+    else:
+        reason = f"{type(error).__name__}: {error}"
+        message = f"dagcheck could not model this file ({reason}); please report it"
+    return _file_finding(path, "DC000", message)
 
 
 def _describe_syntax_error(source: bytes, error: cst.ParserSyntaxError) -> tuple[str, Span]:
