@@ -126,6 +126,7 @@ def test_bom_and_crlf_keep_exact_positions(tmp_path: Path, content: bytes) -> No
     [pipeline] = model.pipelines
     assert (pipeline.span.line, pipeline.span.column) == (3, 6)
     schedule = pipeline.settings["schedule"]
+    assert pipeline.schedule is schedule
     assert (schedule.span.line, schedule.span.column, schedule.text) == (3, 24, "None")
 
 

@@ -27,9 +27,6 @@ class Span:
     end_line: int
     end_column: int
 
-    def __str__(self) -> str:
-        return f"{self.line}:{self.column}"
-
 
 @dataclass(frozen=True)
 class Unknown:
@@ -78,11 +75,6 @@ class Setting:
     @property
     def known(self) -> bool:
         return not isinstance(self.value, Unknown)
-
-    @property
-    def explicit(self) -> bool:
-        """True when the user wrote this setting (as opposed to a default or an unknown)."""
-        return self.provenance not in (Provenance.DEFAULT, Provenance.UNKNOWN)
 
 
 class TaskKind(str, enum.Enum):
@@ -152,9 +144,6 @@ class Pipeline:
 
     def setting(self, name: str) -> Setting | None:
         return self.settings.get(name)
-
-    def task(self, task_id: str) -> Task | None:
-        return next((t for t in self.tasks if t.id == task_id), None)
 
     def mark_incomplete(self, reason: str) -> None:
         self.complete = False
