@@ -107,14 +107,16 @@ def describe_dag(dag: Any) -> dict[str, Any]:
 
 
 def main(output: str, root: str, files: list[str]) -> None:
-    sys.path.insert(0, root)
-    from airflow.dag_processing.dagbag import DagBag
+    from dagbag_dump import exception_line, load_dagbag  # beside this script
 
+    sys.path.insert(0, root)
     truth = {}
     for file in files:
-        bag = DagBag(file)
+        bag = load_dagbag(file)
         truth[file] = {
-            "import_errors": {path: str(error) for path, error in bag.import_errors.items()},
+            "import_errors": {
+                path: exception_line(error) for path, error in bag.import_errors.items()
+            },
             "dags": {dag_id: describe_dag(dag) for dag_id, dag in bag.dags.items()},
         }
     with open(output, "w", encoding="utf-8") as stream:
