@@ -25,7 +25,7 @@ from typing import Any
 import pytest
 from dagbag_truth import jsonable
 
-from dagcheck.model.pipeline import Pipeline, Provenance, Setting, TaskKind, Unknown
+from dagcheck.model.pipeline import ObjectValue, Pipeline, Provenance, Setting, TaskKind, Unknown
 
 TASK = Provenance.TASK
 DECORATOR = Provenance.DECORATOR
@@ -250,6 +250,14 @@ def contains_unknown(value: Any) -> bool:
     return False
 
 
+def objects_in(value: Any) -> list[ObjectValue]:
+    if isinstance(value, ObjectValue):
+        return [value]
+    if isinstance(value, list | tuple | set | frozenset):
+        return [obj for item in value for obj in objects_in(item)]
+    return []
+
+
 def contradictions(
     settings: Mapping[str, Setting], truth: Mapping[str, Any], *, target_airflow: str
 ) -> list[str]:
@@ -270,6 +278,10 @@ def contradictions(
             agrees = (setting.value is None) == (not actual)
         elif name == "tags":
             agrees = sorted(setting.value or []) == actual
+        elif objects_in(setting.value):
+            # Framework objects (assets, timetables, deadline alerts) by class: Airflow's side
+            # is only their repr.
+            agrees = all(obj.name in repr(actual) for obj in objects_in(setting.value))
         else:
             agrees = truth_form(setting.value) == actual
         if not agrees:

@@ -506,8 +506,7 @@ INLINE_CASES = [
                 dag_id="with_deadline",
                 kind="dag-context",
                 tasks={"noop": EMPTY},
-                # The alert's reference is an enum member the model does not evaluate: the
-                # value stays unknown, but a deadline is set.
+                # A framework object: compared with Airflow's by class (DeadlineAlert).
                 dag_settings={"deadline": (SOME_VALUE, DAG)},
             )
         ],

@@ -281,6 +281,11 @@ class Evaluator:
             qualname = base.attribute(name)
             if _is_trigger_rule_enum(base.qualname) and name.isupper():
                 return name.lower()  # TriggerRule is a str enum: ALL_DONE == "all_done"
+            owner = base.qualname.rpartition(".")[2]
+            if name.isupper() and owner[:1].isupper() and base.qualname.startswith("airflow."):
+                # An enum member or constant of an Airflow class, such as
+                # DeadlineReference.DAGRUN_QUEUED_AT: a framework value we can name.
+                return ObjectValue(qualname.qualname, code_of(node))
             return self._resolve_constant(qualname)
         return self.attribute(base, name, node)
 
