@@ -24,6 +24,39 @@ CLEAN_DAG = """\
         load = BashOperator(task_id="load", bash_command="echo load")
         extract >> load
 """
+# The same DAG, written to pass the whole checklist.
+CHECKED_DAG = """\
+    from datetime import timedelta
+
+    import pendulum
+    from airflow.sdk import DAG
+    from airflow.providers.standard.operators.bash import BashOperator
+
+
+    def page_on_call(context):
+        pass
+
+
+    default_args = {
+        "owner": "exports",
+        "retries": 2,
+        "execution_timeout": timedelta(minutes=30),
+        "on_failure_callback": page_on_call,
+    }
+
+    with DAG(
+        "nightly_export",
+        schedule="@daily",
+        start_date=pendulum.datetime(2024, 1, 1, tz="UTC"),
+        catchup=False,
+        dagrun_timeout=timedelta(hours=2),
+        tags=["team:exports"],
+        default_args=default_args,
+    ):
+        extract = BashOperator(task_id="extract", bash_command="echo extract")
+        load = BashOperator(task_id="load", bash_command="echo load")
+        extract >> load
+"""
 
 
 def dagcheck(*args: str | Path, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
@@ -45,6 +78,14 @@ def dags(tmp_path: Path) -> Path:
     return folder
 
 
+@pytest.fixture
+def checked_dags(tmp_path: Path) -> Path:
+    folder = tmp_path / "checked"
+    folder.mkdir()
+    (folder / "nightly_export.py").write_text(textwrap.dedent(CHECKED_DAG))
+    return folder
+
+
 def test_version() -> None:
     result = dagcheck("--version")
     assert result.returncode == 0
@@ -58,26 +99,26 @@ def test_help_on_every_command(command: list[str]) -> None:
     assert "Usage: dagcheck" in result.stdout
 
 
-def test_check_clean_folder_exits_0(dags: Path) -> None:
-    result = dagcheck("check", dags)
+def test_check_clean_folder_exits_0(checked_dags: Path) -> None:
+    result = dagcheck("check", checked_dags)
     assert (result.returncode, result.stdout) == (0, "All checks passed!\n")
     assert result.stderr == ""
 
 
-def test_check_reports_unparsable_file_and_exits_1(dags: Path) -> None:
-    broken = dags / "broken.py"
+def test_check_reports_unparsable_file_and_exits_1(checked_dags: Path) -> None:
+    broken = checked_dags / "broken.py"
     broken.write_text("from airflow.sdk import DAG\n\nwith DAG('x') as dag\n    pass\n")
-    result = dagcheck("check", dags)
+    result = dagcheck("check", checked_dags)
     assert result.returncode == 1
     first_line = result.stdout.splitlines()[0]
     assert first_line == f"{broken.as_posix()}:3:21: DC001 cannot parse file: expected ':'"
-    assert result.stdout.endswith("Found 1 finding.\n")
+    assert result.stdout.endswith("Found 1 finding (1 error).\n")
     assert "Traceback" not in result.stdout + result.stderr
 
 
-def test_check_json_output(dags: Path) -> None:
-    (dags / "broken.py").write_text("import airflow\nx = (\n")
-    result = dagcheck("check", "--output-format", "json", dags)
+def test_check_json_output(checked_dags: Path) -> None:
+    (checked_dags / "broken.py").write_text("import airflow\nx = (\n")
+    result = dagcheck("check", "--output-format", "json", checked_dags)
     assert result.returncode == 1
     [finding] = json.loads(result.stdout)
     assert finding["code"] == "DC001"
@@ -146,7 +187,7 @@ def test_model_text_shows_explicit_settings_with_provenance(dags: Path) -> None:
 
 
 def test_check_bundled_fixtures_finds_only_the_broken_file() -> None:
-    result = dagcheck("check", FIXTURES)
+    result = dagcheck("check", "--select", "DC0", FIXTURES)
     codes = [line.split(": ", 1)[1].split(" ")[0] for line in result.stdout.splitlines()[:-1]]
     assert result.returncode == 1
     assert codes == ["DC001"]
@@ -154,7 +195,7 @@ def test_check_bundled_fixtures_finds_only_the_broken_file() -> None:
 
 
 def test_exclude_skips_matching_files() -> None:
-    result = dagcheck("check", "--exclude", "broken", FIXTURES)
+    result = dagcheck("check", "--select", "DC0", "--exclude", "broken", FIXTURES)
     assert (result.returncode, result.stdout) == (0, "All checks passed!\n")
 
 
@@ -172,3 +213,92 @@ def test_wheel_ships_the_checklist(tmp_path: Path) -> None:
     names = zipfile.ZipFile(wheel).namelist()
     assert "dagcheck/checklist_data/dagcheck.yaml" in names
     assert "dagcheck/model/airflow.py" in names
+
+
+def test_check_reports_the_checklist_in_rule_order_per_line(dags: Path) -> None:
+    result = dagcheck("check", dags)
+    assert result.returncode == 1
+    path = (dags / "nightly_export.py").as_posix()
+    lines = result.stdout.splitlines()
+    assert [line.split(": ", 1)[1].split(" ")[0] for line in lines[:-1]] == [
+        "DC401", "DC402", "DC501", "DC502", "DC601", "DC702", "DC201",
+    ]  # fmt: skip
+    assert (
+        f"{path}:7:12: DC201 task 'load' in DAG 'nightly_export' has no retries (none on the "
+        "task or in default_args); set retries >= 1"
+    ) in lines
+    assert lines[-1] == "Found 7 findings (5 warnings, 2 info)."
+
+
+@pytest.mark.parametrize(
+    ("args", "codes"),
+    [
+        (["--select", "DC2"], ["DC201"]),
+        (["--select", "DC4,DC5", "--ignore", "DC40"], ["DC501", "DC502"]),
+        (["--ignore", "DC4,DC5,DC6,DC7"], ["DC201"]),
+        (["--select", "dc201"], ["DC201"]),
+    ],
+    ids=["area-prefix", "select-and-ignore", "ignore-areas", "lower-case"],
+)
+def test_select_and_ignore_by_prefix(dags: Path, args: list[str], codes: list[str]) -> None:
+    result = dagcheck("check", *args, dags)
+    assert [
+        line.split(": ", 1)[1].split(" ")[0] for line in result.stdout.splitlines()[:-1]
+    ] == codes
+
+
+@pytest.mark.parametrize(
+    ("args", "exit_code"),
+    [([], 1), (["--fail-on", "error"], 0), (["--fail-on", "info"], 1), (["--exit-zero"], 0)],
+    ids=["default-warning", "fail-on-error", "fail-on-info", "exit-zero"],
+)
+def test_exit_code_follows_fail_on(dags: Path, args: list[str], exit_code: int) -> None:
+    assert dagcheck("check", *args, dags).returncode == exit_code
+
+
+def test_info_findings_alone_do_not_fail_by_default(dags: Path) -> None:
+    result = dagcheck("check", "--select", "DC402,DC501", dags)
+    assert (result.returncode, result.stdout.splitlines()[-1]) == (0, "Found 2 findings (2 info).")
+
+
+def test_noqa_on_the_line_and_for_the_file(dags: Path) -> None:
+    source = (dags / "nightly_export.py").read_text()
+    source = source.replace(
+        'load = BashOperator(task_id="load", bash_command="echo load")',
+        'load = BashOperator(task_id="load", bash_command="echo load")  # noqa: DC201',
+    )
+    (dags / "nightly_export.py").write_text(source)
+    codes = [
+        line.split(": ", 1)[1].split(" ")[0]
+        for line in dagcheck("check", dags).stdout.splitlines()[:-1]
+    ]
+    assert "DC201" not in codes and "DC401" in codes
+
+    (dags / "nightly_export.py").write_text("# dagcheck: noqa: DC4, DC5\n" + source)
+    codes = [
+        line.split(": ", 1)[1].split(" ")[0]
+        for line in dagcheck("check", dags).stdout.splitlines()[:-1]
+    ]
+    assert codes == ["DC601", "DC702"]
+
+    (dags / "nightly_export.py").write_text("# dagcheck: noqa\n" + source)
+    assert dagcheck("check", dags).stdout == "All checks passed!\n"
+
+
+def test_rules_lists_every_rule_and_explain_renders_one() -> None:
+    listing = dagcheck("rules")
+    assert listing.returncode == 0
+    assert any(
+        line.startswith("DC201  task-without-retries") for line in listing.stdout.splitlines()
+    )
+    as_json = json.loads(dagcheck("rules", "--format", "json").stdout)
+    assert {"code": "DC201", "severity": "warning"}.items() <= as_json[
+        [r["code"] for r in as_json].index("DC201")
+    ].items()
+    explained = dagcheck("explain", "DC201")
+    assert explained.returncode == 0
+    assert explained.stdout.startswith("DC201 task-without-retries (retry, warning)\n")
+    assert "\nWhy\n" in explained.stdout and "\nUse instead\n" in explained.stdout
+    assert dagcheck("explain", "task-without-retries").stdout == explained.stdout
+    unknown = dagcheck("explain", "DC999")
+    assert unknown.returncode == 2 and "no rule 'DC999'" in unknown.stderr

@@ -38,10 +38,22 @@ def cli() -> None:
     """Review Airflow DAGs and Prefect flows against an operational checklist."""
 
 
+def _codes(value: str | None) -> tuple[str, ...]:
+    return tuple(code.strip().upper() for code in (value or "").split(",") if code.strip())
+
+
 @cli.command()
 @_PATHS
 @_TARGET
 @_EXCLUDE
+@click.option(
+    "--select",
+    metavar="CODES",
+    default="DC",
+    show_default=True,
+    help="Comma-separated rule codes or prefixes to run (DC2: the retry area).",
+)
+@click.option("--ignore", metavar="CODES", help="Comma-separated codes or prefixes to skip.")
 @click.option(
     "--output-format",
     type=click.Choice(["text", "json"]),
@@ -49,17 +61,101 @@ def cli() -> None:
     show_default=True,
     help="How findings are printed.",
 )
+@click.option(
+    "--fail-on",
+    type=click.Choice(["error", "warning", "info"]),
+    default="warning",
+    show_default=True,
+    help="Lowest severity that makes the run fail (exit 1).",
+)
+@click.option("--exit-zero", is_flag=True, help="Exit 0 even when there are findings.")
 def check(
-    paths: tuple[Path, ...], target_airflow: str, exclude: tuple[str, ...], output_format: str
+    paths: tuple[Path, ...],
+    target_airflow: str,
+    exclude: tuple[str, ...],
+    select: str,
+    ignore: str | None,
+    output_format: str,
+    fail_on: str,
+    exit_zero: bool,
 ) -> None:
-    """Check pipelines under PATHS; exit 1 if there are findings."""
-    from dagcheck.engine import build_models
+    """Check pipelines under PATHS against the checklist.
+
+    Exit 0 when nothing at or above --fail-on was found, 1 when something was, 2 on a usage
+    error.
+    """
+    from dagcheck.engine import Options, run
+    from dagcheck.findings import Severity
     from dagcheck.report import reporter
 
-    models = build_models(list(paths), target_airflow=target_airflow, exclude=exclude)
+    options = Options(
+        target_airflow=target_airflow,
+        exclude=exclude,
+        select=_codes(select),
+        ignore=_codes(ignore),
+    )
+    models = run(list(paths), options)
     findings = sorted((f for m in models for f in m.findings), key=lambda f: f.sort_key)
     reporter(output_format)(findings, sys.stdout)
-    sys.exit(1 if findings else 0)
+    threshold = Severity(fail_on).rank
+    failing = any(f.severity.rank >= threshold for f in findings)
+    sys.exit(1 if failing and not exit_zero else 0)
+
+
+@cli.command("rules")
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+)
+def list_rules(output_format: str) -> None:
+    """List every rule: code, name, severity and summary."""
+    import json
+    from dataclasses import asdict
+
+    from dagcheck.checklist import load_checklist
+
+    docs = load_checklist()
+    if output_format == "json":
+        records = [{**asdict(doc), "severity": doc.severity.value} for doc in docs.values()]
+        json.dump(records, sys.stdout, indent=2)
+        sys.stdout.write("\n")
+        return
+    for doc in docs.values():
+        click.echo(f"{doc.code}  {doc.name:<32} {doc.severity.value:<8} {doc.summary}")
+
+
+@cli.command()
+@click.argument("code")
+def explain(code: str) -> None:
+    """Explain a rule: what it finds, why it matters, an example, and what to do instead."""
+    from dagcheck.checklist import load_checklist
+
+    docs = load_checklist()
+    doc = docs.get(code.upper()) or next((d for d in docs.values() if d.name == code), None)
+    if doc is None:
+        raise click.UsageError(f"no rule {code!r}; `dagcheck rules` lists them")
+    parts = [
+        f"{doc.code} {doc.name} ({doc.area}, {doc.severity.value})",
+        "",
+        doc.summary,
+        "",
+        "Why",
+        f"  {doc.why}",
+    ]
+    if doc.example:
+        parts += ["", "Example", _indent(doc.example)]
+    if doc.use_instead:
+        parts += ["", "Use instead", _indent(doc.use_instead)]
+    fix = f"{doc.fix.safety}: {doc.fix.title}" if doc.fix.safety != "none" else "none"
+    parts += ["", f"Fix: {fix}"]
+    click.echo("\n".join(parts))
+
+
+def _indent(code: str) -> str:
+    return "\n".join(f"    {line}" if line else "" for line in code.rstrip().splitlines())
 
 
 @cli.command()

@@ -14,12 +14,15 @@ from pathlib import Path
 
 import libcst as cst
 
+from dagcheck.checklist import load_checklist
 from dagcheck.discover import discover, mentions_a_framework
 from dagcheck.findings import Finding, Severity
 from dagcheck.model.airflow import build_airflow_pipelines
 from dagcheck.model.pipeline import Pipeline, Span
 from dagcheck.model.positions import SpanTable
 from dagcheck.model.values import ModuleConstants, Scope
+from dagcheck.rules import registered_rules
+from dagcheck.suppressions import read_suppressions
 
 # Below this many files per process, starting processes costs more than it saves.
 _FILES_PER_PROCESS = 64
@@ -40,6 +43,14 @@ class FileModel:
 class Options:
     target_airflow: str = "auto"
     exclude: tuple[str, ...] = ()
+    # Rule codes or prefixes ("DC2" is the retry area); empty select: model only, no rules.
+    select: tuple[str, ...] = ()
+    ignore: tuple[str, ...] = ()
+
+    def selects(self, code: str) -> bool:
+        return any(code.startswith(p) for p in self.select) and not any(
+            code.startswith(p) for p in self.ignore
+        )
 
 
 def build_models(
@@ -49,11 +60,17 @@ def build_models(
     exclude: tuple[str, ...] = (),
     jobs: int | None = None,
 ) -> list[FileModel]:
-    """Discover the files under ``paths`` and build the model of each, sorted by path.
+    """Discover the files under ``paths`` and build the model of each, sorted by path."""
+    return run(paths, Options(target_airflow=target_airflow, exclude=exclude), jobs=jobs)
+
+
+def run(paths: list[Path], options: Options, *, jobs: int | None = None) -> list[FileModel]:
+    """Discover, parse, model and check every file under ``paths``, sorted by path.
+
+    Rules in ``options.select`` run on every pipeline; findings hidden by ``# noqa`` are gone.
 
     Large trees are split across ``jobs`` processes (default: one per CPU).
     """
-    options = Options(target_airflow=target_airflow, exclude=exclude)
     files = _files_with_roots(paths, options)
     jobs = min(jobs or os.cpu_count() or 1, len(files) // _FILES_PER_PROCESS)
     if jobs < 2:
@@ -158,8 +175,36 @@ def build_file(
         package=_package_of(path, root),
         target_airflow=options.target_airflow,
     )
+    findings = _check_pipelines(path, pipelines, options) if options.select else []
     spans.resolve(module, source)
-    return FileModel(path, pipelines)
+    if findings:
+        suppressions = read_suppressions(source)
+        findings = [f for f in findings if not suppressions.hides(f)]
+    return FileModel(path, pipelines, findings)
+
+
+def _check_pipelines(path: Path, pipelines: list[Pipeline], options: Options) -> list[Finding]:
+    docs = load_checklist()
+    findings = []
+    for code, check_rule in registered_rules().items():
+        if not options.selects(code):
+            continue
+        for pipeline in pipelines:
+            for report in check_rule(pipeline):
+                findings.append(
+                    Finding(
+                        code=code,
+                        message=report.message,
+                        path=path,
+                        span=report.span,
+                        severity=report.severity or docs[code].severity,
+                        pipeline=pipeline.id if isinstance(pipeline.id, str) else None,
+                        task=report.task.id
+                        if report.task is not None and isinstance(report.task.id, str)
+                        else None,
+                    )
+                )
+    return findings
 
 
 def _internal_error(path: Path, error: Exception) -> Finding:

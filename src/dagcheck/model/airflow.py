@@ -30,6 +30,7 @@ from dagcheck.model.pipeline import (
     TaskGroup,
     TaskKind,
     Unknown,
+    WallClock,
 )
 from dagcheck.model.positions import SpanTable
 from dagcheck.model.values import (
@@ -559,6 +560,8 @@ class _Builder(Evaluator):
             "task_id" in args.keywords or self.is_operator_class(callee)
         ):
             return self.create_operator(callee.name, node, args)
+        if isinstance(callee, WallClock):
+            return WallClock(code_of(node))  # pendulum.now().subtract(days=1)
         self.passed_to_unknown_code(node, args)
         return Unknown(code_of(node))
 
@@ -769,7 +772,12 @@ class _Builder(Evaluator):
         )
         version = self.target_airflow
         pipeline = Pipeline(
-            framework="airflow", id=dag_id, kind=kind, file=self.path, span=self.spans.span(node)
+            framework="airflow",
+            id=dag_id,
+            kind=kind,
+            file=self.path,
+            span=self.spans.span(node),
+            framework_version=version,
         )
         defaults = {**_DAG_DEFAULTS, **_DAG_DEFAULTS_BY_VERSION[version]}
         for setting_name, default in defaults.items():

@@ -47,6 +47,7 @@ def pipeline_as_dict(pipeline: Pipeline) -> dict[str, Any]:
         "kind": pipeline.kind,
         "file": pipeline.file.as_posix(),
         "span": span_as_dict(pipeline.span),
+        "framework_version": pipeline.framework_version,
         "complete": pipeline.complete,
         "incomplete_reasons": list(pipeline.incomplete_reasons),
         "settings": {name: setting_as_dict(s) for name, s in sorted(pipeline.settings.items())},

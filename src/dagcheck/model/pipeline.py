@@ -52,6 +52,11 @@ class ObjectValue:
         return self.qualname.rsplit(".", 1)[-1]
 
 
+class WallClock(Unknown):
+    """A value read from the clock while the file is parsed (``datetime.now()``,
+    ``days_ago(1)``, ``pendulum.today().add(days=-1)``): unknown, and different every parse."""
+
+
 class Provenance(str, enum.Enum):
     """Where a setting's value came from, most specific first."""
 
@@ -137,6 +142,8 @@ class Pipeline:
     # (orphans, missing tasks) must stay silent then.
     complete: bool = True
     incomplete_reasons: list[str] = field(default_factory=list)
+    # The framework's major version whose defaults were applied ("2" or "3" for Airflow).
+    framework_version: str = ""
 
     @property
     def schedule(self) -> Setting | None:
@@ -153,6 +160,8 @@ class Pipeline:
 
 def to_jsonable(value: Any) -> Any:
     """Render a model value for JSON output (timedelta as seconds, datetimes as ISO)."""
+    if isinstance(value, WallClock):
+        return {"unknown": value.text, "wall_clock": True}
     if isinstance(value, Unknown):
         return {"unknown": value.text}
     if isinstance(value, ObjectValue):

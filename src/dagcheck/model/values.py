@@ -21,9 +21,24 @@ from typing import Any
 
 import libcst as cst
 
-from dagcheck.model.pipeline import ObjectValue, Unknown
+from dagcheck.model.pipeline import ObjectValue, Unknown, WallClock
 
 _EMPTY_MODULE = cst.Module(body=[])
+# Calls that read the clock: a DAG argument built from them changes at every parse.
+_WALL_CLOCK = {
+    "datetime.datetime.now",
+    "datetime.datetime.utcnow",
+    "datetime.datetime.today",
+    "datetime.date.today",
+    "time.time",
+    "pendulum.now",
+    "pendulum.today",
+    "pendulum.yesterday",
+    "pendulum.tomorrow",
+    "airflow.utils.dates.days_ago",
+    "airflow.utils.timezone.utcnow",
+    "airflow.sdk.timezone.utcnow",
+}
 MAX_ITERATIONS_PER_FILE = 10_000
 
 
@@ -291,6 +306,8 @@ class Evaluator:
 
     def attribute(self, base: Any, name: str, node: cst.Attribute) -> Any:
         """Value of ``base.name`` for values the evaluator does not know (builders extend)."""
+        if isinstance(base, WallClock):
+            return WallClock(code_of(node))
         if isinstance(base, _Path) and name in _PATH_PARTS:
             return _PATH_PARTS[name](base.path)
         return Unknown(code_of(node))
@@ -435,6 +452,8 @@ class Evaluator:
 
     def _eval_BinaryOperation(self, node: cst.BinaryOperation) -> Any:
         left, right = self.evaluate(node.left), self.evaluate(node.right)
+        if isinstance(left, WallClock) or isinstance(right, WallClock):
+            return WallClock(code_of(node))  # now() - timedelta(days=1) still moves
         operator = type(node.operator).__name__
         try:
             if operator == "Add" and _same_kind(left, right, (int, float, str, list, tuple)):
@@ -484,10 +503,21 @@ class Evaluator:
         args, kwargs = self.arguments(node)
         return self.construct(node, callee, args, kwargs)
 
+    def wall_clock(self, node: cst.Call, callee: Any) -> WallClock | None:
+        """``datetime.now()``, ``days_ago(1)``, ``pendulum.now().subtract(days=1)``."""
+        if isinstance(callee, ImportedName) and callee.qualname in _WALL_CLOCK:
+            return WallClock(code_of(node))
+        if isinstance(callee, WallClock):  # a method of a clock reading
+            return WallClock(code_of(node))
+        return None
+
     def construct(
         self, node: cst.Call, callee: Any, args: list[Any] | None, kwargs: dict[str, Any]
     ) -> Any:
         """Value of calling ``callee``: only well-known constructors of literal arguments."""
+        clock = self.wall_clock(node, callee)
+        if clock is not None:
+            return clock
         if not isinstance(callee, ImportedName) or args is None:
             return Unknown(code_of(node))
         return _construct(callee.qualname, args, kwargs, node)

@@ -1,0 +1,170 @@
+"""The checklist: every rule's documentation, severity and examples, from ``rules/*.yaml``.
+
+One source of truth for ``dagcheck explain``, ``dagcheck rules``, finding severities and the
+tests that run each rule's example (must fire) and use-instead (must stay clean). The YAML
+files are installed as the package ``dagcheck.checklist_data`` and read with
+importlib.resources, so they work from a wheel as well as from a checkout.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from dataclasses import dataclass
+from importlib import resources
+from typing import Any
+
+from dagcheck.findings import Severity
+
+AREAS = {
+    "dagcheck": "DC0",
+    "idempotency": "DC1",
+    "retry": "DC2",
+    "sla": "DC3",
+    "timeout": "DC4",
+    "ownership": "DC5",
+    "callbacks": "DC6",
+    "scheduling": "DC7",
+    "structure": "DC8",
+    "security": "DC9",
+}
+FRAMEWORKS = {"airflow", "prefect"}
+FIX_SAFETY = {"none", "safe", "unsafe"}
+_CODE = re.compile(r"^DC\d{3}$")
+_NAME = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
+
+
+class ChecklistError(Exception):
+    """A malformed checklist file: says which file, which rule and which key."""
+
+
+@dataclass(frozen=True)
+class Fix:
+    safety: str  # none | safe | unsafe
+    title: str
+
+
+@dataclass(frozen=True)
+class RuleDoc:
+    code: str
+    name: str
+    area: str
+    severity: Severity
+    frameworks: tuple[str, ...]
+    summary: str
+    why: str
+    example: str | None
+    use_instead: str | None
+    fix: Fix
+    runbook: str
+    source: str  # the YAML file it came from
+
+
+@functools.cache
+def load_checklist() -> dict[str, RuleDoc]:
+    """Every rule's documentation by code, validated."""
+    docs: dict[str, RuleDoc] = {}
+    files = sorted(
+        (
+            f
+            for f in resources.files("dagcheck.checklist_data").iterdir()
+            if f.name.endswith(".yaml")
+        ),
+        key=lambda f: f.name,
+    )
+    for file in files:
+        if file.name == "checklist.yaml":
+            continue  # the review checklist maps items to rules; it holds no rule
+        for doc in parse_rules(file.name, file.read_text(encoding="utf-8")):
+            if doc.code in docs:
+                raise ChecklistError(
+                    f"{file.name}: {doc.code} is also defined in {docs[doc.code].source}"
+                )
+            docs[doc.code] = doc
+    return dict(sorted(docs.items()))
+
+
+def parse_rules(source: str, text: str) -> list[RuleDoc]:
+    import yaml
+
+    try:
+        entries = yaml.safe_load(text)
+    except yaml.YAMLError as error:
+        raise ChecklistError(f"{source}: not valid YAML: {error}") from None
+    if not isinstance(entries, list):
+        raise ChecklistError(f"{source}: expected a list of rules")
+    return [_rule_doc(source, index, entry) for index, entry in enumerate(entries)]
+
+
+_REQUIRED = ("code", "name", "area", "severity", "frameworks", "summary", "why")
+_OPTIONAL = ("example", "use_instead", "fix", "runbook")
+
+
+def _rule_doc(source: str, index: int, entry: Any) -> RuleDoc:
+    where = f"{source}: rule #{index + 1}"
+    if not isinstance(entry, dict):
+        raise ChecklistError(f"{where}: expected a mapping")
+    if isinstance(entry.get("code"), str):
+        where = f"{source}: {entry['code']}"
+    unknown = sorted(set(entry) - set(_REQUIRED) - set(_OPTIONAL))
+    if unknown:
+        raise ChecklistError(f"{where}: unknown key {unknown[0]!r}")
+    for key in _REQUIRED:
+        if key not in entry:
+            raise ChecklistError(f"{where}: missing key {key!r}")
+
+    def text(key: str, *, required: bool = True) -> str | None:
+        value = entry.get(key)
+        if value is None and not required:
+            return None
+        if not isinstance(value, str) or not value.strip():
+            raise ChecklistError(f"{where}: {key!r} must be a non-empty string")
+        return value
+
+    code, name, area = text("code"), text("name"), text("area")
+    assert code is not None and name is not None and area is not None
+    if not _CODE.match(code):
+        raise ChecklistError(f"{where}: 'code' must look like DC201, not {code!r}")
+    if not _NAME.match(name):
+        raise ChecklistError(f"{where}: 'name' must be kebab-case, not {name!r}")
+    if area not in AREAS:
+        raise ChecklistError(f"{where}: 'area' must be one of {', '.join(AREAS)}, not {area!r}")
+    if not code.startswith(AREAS[area]):
+        raise ChecklistError(f"{where}: area {area!r} uses codes {AREAS[area]}xx")
+    severity = entry["severity"]
+    if severity not in {s.value for s in Severity}:
+        raise ChecklistError(f"{where}: 'severity' must be error, warning or info")
+    frameworks = entry["frameworks"]
+    if not isinstance(frameworks, list) or not frameworks or set(frameworks) - FRAMEWORKS:
+        raise ChecklistError(f"{where}: 'frameworks' must be a list of airflow, prefect")
+    summary = text("summary")
+    assert summary is not None
+    if "\n" in summary.strip():
+        raise ChecklistError(f"{where}: 'summary' must be one line")
+    # Rules about dagcheck itself (a file that cannot be read) have no pipeline example.
+    needs_examples = area != "dagcheck"
+    return RuleDoc(
+        code=code,
+        name=name,
+        area=area,
+        severity=Severity(severity),
+        frameworks=tuple(frameworks),
+        summary=summary.strip(),
+        why=" ".join((text("why") or "").split()),
+        example=text("example", required=needs_examples),
+        use_instead=text("use_instead", required=needs_examples),
+        fix=_fix(where, entry.get("fix")),
+        runbook=" ".join((text("runbook", required=needs_examples) or "").split()),
+        source=source,
+    )
+
+
+def _fix(where: str, value: Any) -> Fix:
+    if value is None:
+        return Fix("none", "")
+    if not isinstance(value, dict) or value.get("safety") not in FIX_SAFETY:
+        raise ChecklistError(f"{where}: 'fix' needs 'safety' (none, safe or unsafe) and 'title'")
+    title = value.get("title", "")
+    if value["safety"] != "none" and not (isinstance(title, str) and title.strip()):
+        raise ChecklistError(f"{where}: 'fix.title' must say what the fix does")
+    return Fix(value["safety"], title or "")

@@ -1,0 +1,78 @@
+"""Rules: each reads one pipeline of the model and reports what is wrong with it.
+
+A rule is one small function registered under its code with :func:`rule`; its summary, why,
+example and use-instead live in ``rules/<area>.yaml`` (see ``checklist.py``). Rules never
+walk syntax and stay silent on values the model marks unknown.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+from dagcheck.findings import Severity
+from dagcheck.model.pipeline import Pipeline, Provenance, Span, Task
+
+
+@dataclass(frozen=True)
+class Report:
+    """What a rule found: where, what to say, and about which task."""
+
+    span: Span
+    message: str
+    task: Task | None = None
+    # Only for rules whose stakes differ by target version (deprecated on 2, removed on 3).
+    severity: Severity | None = None
+
+
+RuleCheck = Callable[[Pipeline], Iterator[Report]]
+
+_REGISTRY: dict[str, RuleCheck] = {}
+
+
+def rule(code: str) -> Callable[[RuleCheck], RuleCheck]:
+    def register(check: RuleCheck) -> RuleCheck:
+        if code in _REGISTRY:
+            raise ValueError(f"{code} is registered twice")
+        _REGISTRY[code] = check
+        return check
+
+    return register
+
+
+def registered_rules() -> dict[str, RuleCheck]:
+    """Every rule, by code (importing the area modules registers them)."""
+    from dagcheck.rules import (  # noqa: F401
+        callbacks,
+        idempotency,
+        ownership,
+        retry,
+        scheduling,
+        structure,
+        timeout,
+    )
+
+    return dict(sorted(_REGISTRY.items()))
+
+
+def describe(pipeline: Pipeline, task: Task | None = None) -> str:
+    """How messages name what they are about: "task 'load' in DAG 'sales_daily'"."""
+    dag = f"DAG '{pipeline.id}'" if isinstance(pipeline.id, str) else "this DAG"
+    if task is None:
+        return dag
+    return f"task '{task.id}' in {dag}" if isinstance(task.id, str) else f"a task in {dag}"
+
+
+def unset_on_every_task(pipeline: Pipeline, tasks: list[Task], name: str, default: object) -> bool:
+    """Whether a setting is left at Airflow's default on every one of several tasks of a
+    complete pipeline: one finding on the DAG (fixed in default_args) says it better than
+    one per task."""
+    if len(tasks) < 2 or not pipeline.complete:
+        return False
+    for task in tasks:
+        setting = task.setting(name)
+        if setting is None or setting.provenance is not Provenance.DEFAULT:
+            return False
+        if setting.value != default:
+            return False
+    return True

@@ -1,0 +1,33 @@
+"""DC6xx: failure callbacks and alerting."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from dagcheck.model.pipeline import Pipeline, Setting
+from dagcheck.rules import Report, describe, rule
+
+
+@rule("DC601")
+def no_failure_alerting(pipeline: Pipeline) -> Iterator[Report]:
+    if not pipeline.tasks or not _is_none(pipeline.setting("on_failure_callback")):
+        return
+    for task in pipeline.tasks:
+        if not _is_none(task.setting("on_failure_callback")):
+            return  # a callback, or a value we cannot see: someone may be told
+        email, email_on_failure = task.setting("email"), task.setting("email_on_failure")
+        if not _is_none(email) and (
+            email_on_failure is None or email_on_failure.value is not False
+        ):
+            return
+    yield Report(
+        pipeline.span,
+        f"nobody is told when {describe(pipeline)} fails: no on_failure_callback on the DAG "
+        "or its tasks and no email; add an on_failure_callback (a notifier) in default_args "
+        "or on the DAG",
+    )
+
+
+def _is_none(setting: Setting | None) -> bool:
+    """Known to be unset: None, or an empty list of callbacks."""
+    return setting is not None and setting.known and setting.value in (None, [])

@@ -1,0 +1,21 @@
+"""DC1xx: idempotency and determinism."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from dagcheck.model.pipeline import Pipeline, WallClock
+from dagcheck.rules import Report, describe, rule
+
+
+@rule("DC101")
+def dynamic_start_date(pipeline: Pipeline) -> Iterator[Report]:
+    for name in ("start_date", "end_date"):
+        setting = pipeline.setting(name)
+        if setting is not None and isinstance(setting.value, WallClock) and setting.span:
+            yield Report(
+                setting.span,
+                f"{describe(pipeline)} computes {name} from the clock ({setting.value.text}): "
+                "it moves every time the scheduler parses the file, so intervals never line "
+                f"up; use a fixed date such as pendulum.datetime(2024, 1, 1, tz='UTC')",
+            )

@@ -1,0 +1,75 @@
+"""DC7xx: schedule, start_date, catchup, timezone."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+
+from dagcheck.findings import Severity
+from dagcheck.model.pipeline import Pipeline, Provenance
+from dagcheck.rules import Report, describe, rule
+
+# Presets that run once or continuously: catching up means nothing for them.
+_NO_CATCHUP_PRESETS = {"@once", "@continuous"}
+
+
+@rule("DC701")
+def schedule_not_explicit(pipeline: Pipeline) -> Iterator[Report]:
+    schedule = pipeline.setting("schedule")
+    if schedule is None or schedule.provenance is not Provenance.DEFAULT:
+        return
+    now = "daily on Airflow 2" if pipeline.framework_version == "2" else "None on Airflow 3"
+    yield Report(
+        pipeline.span,
+        f"{describe(pipeline)} has no schedule: the default is {now} (daily on 2, manual only "
+        "on 3); set schedule= explicitly",
+    )
+
+
+@rule("DC702")
+def catchup_not_explicit(pipeline: Pipeline) -> Iterator[Report]:
+    catchup, schedule = pipeline.setting("catchup"), pipeline.setting("schedule")
+    if catchup is None or schedule is None or catchup.provenance is not Provenance.DEFAULT:
+        return
+    time_based = isinstance(schedule.value, dt.timedelta) or (
+        isinstance(schedule.value, str) and schedule.value not in _NO_CATCHUP_PRESETS
+    )
+    if not time_based:
+        return
+    yield Report(
+        pipeline.span,
+        f"{describe(pipeline)} runs on a schedule but leaves catchup to the default "
+        f"({catchup.value} here: True on Airflow 2, False on 3); set catchup= explicitly",
+    )
+
+
+@rule("DC703")
+def schedule_interval_argument(pipeline: Pipeline) -> Iterator[Report]:
+    for legacy in ("schedule_interval", "timetable"):
+        setting = pipeline.setting(legacy)
+        if setting is None or setting.span is None:
+            continue
+        if pipeline.framework_version == "3":
+            what, severity = "was removed in Airflow 3 (the DAG fails to import)", Severity.ERROR
+        else:
+            what, severity = "is deprecated since Airflow 2.4", Severity.WARNING
+        yield Report(
+            setting.span,
+            f"{describe(pipeline)} uses {legacy}=, which {what}; use schedule= instead",
+            severity=severity,
+        )
+
+
+@rule("DC704")
+def naive_start_date(pipeline: Pipeline) -> Iterator[Report]:
+    start_date = pipeline.setting("start_date")
+    if start_date is None or start_date.span is None:
+        return
+    value = start_date.value
+    if isinstance(value, dt.datetime) and value.tzinfo is None:
+        yield Report(
+            start_date.span,
+            f"{describe(pipeline)} has a start_date without a timezone, read in the "
+            "installation's default timezone; use pendulum.datetime(..., tz='UTC') or a "
+            "timezone-aware datetime",
+        )

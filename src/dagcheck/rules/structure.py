@@ -1,0 +1,83 @@
+"""DC8xx: graph structure."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from dagcheck.findings import Severity
+from dagcheck.model.pipeline import Pipeline
+from dagcheck.rules import Report, describe, rule
+
+
+@rule("DC801")
+def duplicate_task_id(pipeline: Pipeline) -> Iterator[Report]:
+    seen: set[str] = set()
+    for task in pipeline.tasks:
+        if not isinstance(task.id, str):
+            continue
+        if task.id in seen:
+            yield Report(
+                task.span,
+                f"{describe(pipeline)} already has a task '{task.id}': Airflow refuses to "
+                "import the file (DuplicateTaskIdFound); give each task its own task_id",
+                task,
+            )
+        seen.add(task.id)
+
+
+@rule("DC802")
+def dependency_cycle(pipeline: Pipeline) -> Iterator[Report]:
+    cycle = _find_cycle(pipeline)
+    if cycle:
+        path = " >> ".join([*cycle, cycle[0]])
+        yield Report(
+            pipeline.span,
+            f"{describe(pipeline)} has a dependency cycle ({path}): Airflow refuses to import "
+            "it; remove one of these dependencies",
+        )
+
+
+@rule("DC803")
+def removed_operator(pipeline: Pipeline) -> Iterator[Report]:
+    replacements = {"DummyOperator": "EmptyOperator", "SubDagOperator": "a TaskGroup"}
+    for task in pipeline.tasks:
+        name = task.operator.rsplit(".", 1)[-1]
+        if name not in replacements:
+            continue
+        if pipeline.framework_version == "3":
+            state, severity = "was removed in Airflow 3", Severity.ERROR
+        else:
+            state, severity = "is deprecated", Severity.WARNING
+        yield Report(
+            task.span,
+            f"{describe(pipeline, task)} uses {name}, which {state}; use "
+            f"{replacements[name]} instead",
+            task,
+            severity=severity,
+        )
+
+
+def _find_cycle(pipeline: Pipeline) -> list[str]:
+    """One cycle of the dependency graph, as task ids in order; empty when there is none."""
+    downstream: dict[str, list[str]] = {}
+    for edge in pipeline.edges:
+        downstream.setdefault(edge.upstream, []).append(edge.downstream)
+    state: dict[str, int] = {}  # 1: on the current path, 2: done
+    path: list[str] = []
+
+    def visit(node: str) -> list[str]:
+        state[node] = 1
+        path.append(node)
+        for child in downstream.get(node, []):
+            if state.get(child) == 1:
+                return path[path.index(child) :]
+            if child not in state and (found := visit(child)):
+                return found
+        path.pop()
+        state[node] = 2
+        return []
+
+    for start in sorted(downstream):
+        if start not in state and (found := visit(start)):
+            return found
+    return []

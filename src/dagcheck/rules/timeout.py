@@ -1,0 +1,72 @@
+"""DC4xx: timeouts and resource limits."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from dagcheck.model.pipeline import Pipeline, Provenance, TaskKind
+from dagcheck.rules import Report, describe, rule, unset_on_every_task
+
+# Sensors have their own timeout (DC403); an EmptyOperator runs nothing.
+_NO_EXECUTION_TIMEOUT_NEEDED = {TaskKind.EMPTY, TaskKind.SENSOR}
+
+
+@rule("DC401")
+def task_without_execution_timeout(pipeline: Pipeline) -> Iterator[Report]:
+    tasks = [task for task in pipeline.tasks if task.kind not in _NO_EXECUTION_TIMEOUT_NEEDED]
+    if unset_on_every_task(pipeline, tasks, "execution_timeout", None):
+        yield Report(
+            pipeline.span,
+            f"none of the {len(tasks)} tasks of {describe(pipeline)} has an execution_timeout:"
+            " a hung run holds its worker slot forever; set execution_timeout in default_args",
+        )
+        return
+    for task in tasks:
+        timeout = task.setting("execution_timeout")
+        if timeout is None:
+            continue
+        if timeout.known and timeout.value is None:
+            yield Report(
+                task.span,
+                f"{describe(pipeline, task)} has no execution_timeout: a hung run holds its "
+                "worker slot forever; set execution_timeout on the task or in default_args",
+                task,
+            )
+
+
+@rule("DC402")
+def dag_without_dagrun_timeout(pipeline: Pipeline) -> Iterator[Report]:
+    timeout = pipeline.setting("dagrun_timeout")
+    if timeout is not None and timeout.known and timeout.value is None:
+        yield Report(
+            pipeline.span,
+            f"{describe(pipeline)} has no dagrun_timeout: a stuck run blocks the next ones "
+            "(max_active_runs); set dagrun_timeout=timedelta(...)",
+        )
+
+
+@rule("DC403")
+def sensor_poking_for_days(pipeline: Pipeline) -> Iterator[Report]:
+    for task in pipeline.tasks:
+        if task.kind is not TaskKind.SENSOR:
+            continue
+        mode, deferrable, timeout = (
+            task.setting("mode"),
+            task.setting("deferrable"),
+            task.setting("timeout"),
+        )
+        if mode is None or deferrable is None or timeout is None:
+            continue
+        if (
+            mode.value != "poke"
+            or deferrable.value is not False
+            or timeout.provenance is not Provenance.DEFAULT
+        ):
+            continue
+        yield Report(
+            task.span,
+            f"sensor {describe(pipeline, task)} pokes in 'poke' mode with the default 7-day "
+            "timeout, holding a worker slot all that time; set timeout= and "
+            "mode='reschedule' or deferrable=True",
+            task,
+        )

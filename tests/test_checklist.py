@@ -1,0 +1,97 @@
+"""The checklist: every rule has YAML, every YAML rule is implemented, every example fires
+its rule and every use-instead stays clean (each rule run on its own, as Fixit does)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from dagcheck.checklist import ChecklistError, RuleDoc, load_checklist, parse_rules
+from dagcheck.engine import FileModel, Options, run
+from dagcheck.rules import registered_rules
+
+DOCS = load_checklist()
+RULE_DOCS = [doc for doc in DOCS.values() if doc.area != "dagcheck"]
+
+
+def check_source(tmp_path: Path, source: str, select: tuple[str, ...]) -> FileModel:
+    path = tmp_path / "dag.py"
+    path.write_text(source, encoding="utf-8")
+    [model] = run([path], Options(select=select))
+    assert [f.code for f in model.findings if f.code.startswith("DC0")] == []
+    return model
+
+
+def test_every_registered_rule_has_yaml_and_every_yaml_rule_is_implemented() -> None:
+    assert set(registered_rules()) == {doc.code for doc in RULE_DOCS}
+
+
+@pytest.mark.parametrize("doc", RULE_DOCS, ids=lambda doc: f"{doc.code}-{doc.name}")
+def test_example_fires_the_rule(tmp_path: Path, doc: RuleDoc) -> None:
+    model = check_source(tmp_path, doc.example, (doc.code,))
+    assert {f.code for f in model.findings} == {doc.code}
+
+
+@pytest.mark.parametrize("doc", RULE_DOCS, ids=lambda doc: f"{doc.code}-{doc.name}")
+def test_use_instead_stays_clean(tmp_path: Path, doc: RuleDoc) -> None:
+    model = check_source(tmp_path, doc.use_instead, (doc.code,))
+    assert model.findings == []
+
+
+MALFORMED = [
+    pytest.param("- code: DC201\n", "x.yaml: DC201: missing key 'name'", id="missing-key"),
+    pytest.param("code: DC201\n", "x.yaml: expected a list of rules", id="not-a-list"),
+    pytest.param("- [a\n", "x.yaml: not valid YAML", id="bad-yaml"),
+]
+VALID_ENTRY = {
+    "code": "DC299",
+    "name": "some-rule",
+    "area": "retry",
+    "severity": "warning",
+    "frameworks": "[airflow]",
+    "summary": "One line.",
+    "why": "Because.",
+    "example": "x = 1",
+    "use_instead": "x = 2",
+    "runbook": "What now?",
+}
+BAD_VALUES = [
+    ("code", "R201", "'code' must look like DC201"),
+    ("name", "Some_Rule", "'name' must be kebab-case"),
+    ("area", "retries", "'area' must be one of"),
+    ("code", "DC401", "area 'retry' uses codes DC2xx"),
+    ("severity", "fatal", "'severity' must be error, warning or info"),
+    ("frameworks", "[dagster]", "'frameworks' must be a list of airflow, prefect"),
+    ("example", "''", "'example' must be a non-empty string"),
+    ("fix", "{safety: maybe}", "'fix' needs 'safety'"),
+    ("fix", "{safety: safe}", "'fix.title' must say what the fix does"),
+    ("colour", "red", "unknown key 'colour'"),
+]
+
+
+def entry_yaml(**changes: str) -> str:
+    fields = {**VALID_ENTRY, **changes}
+    lines = [f"  {key}: {value}" for key, value in fields.items()]
+    return "-" + "\n".join(lines)[1:] + "\n"
+
+
+def test_valid_entry_loads() -> None:
+    [doc] = parse_rules("x.yaml", entry_yaml())
+    assert (doc.code, doc.name, doc.fix.safety) == ("DC299", "some-rule", "none")
+
+
+@pytest.mark.parametrize(("text", "message"), MALFORMED)
+def test_malformed_file_names_file_rule_and_key(text: str, message: str) -> None:
+    with pytest.raises(ChecklistError, match=message.replace("(", r"\(")):
+        parse_rules("x.yaml", text)
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "message"), BAD_VALUES, ids=[b[0] + "-" + b[1] for b in BAD_VALUES]
+)
+def test_bad_value_names_file_rule_and_key(key: str, value: str, message: str) -> None:
+    with pytest.raises(ChecklistError) as raised:
+        parse_rules("x.yaml", entry_yaml(**{key: value}))
+    assert str(raised.value).startswith("x.yaml: ")
+    assert message in str(raised.value)

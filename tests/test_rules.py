@@ -1,0 +1,249 @@
+"""Each rule on the variants that matter: where the value comes from (task keyword,
+default_args, framework default, unknown), the target Airflow version, and what must stay
+quiet. Cases are (source, selected codes, expected "CODE line" list)."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from dagcheck.engine import Options, run
+from dagcheck.findings import Finding
+
+HEADER = """\
+import json
+import os
+from datetime import datetime, timedelta
+
+import pendulum
+from airflow.providers.standard.operators.bash import BashOperator
+from airflow.providers.standard.operators.empty import EmptyOperator
+from airflow.providers.standard.sensors.filesystem import FileSensor
+from airflow.sdk import DAG
+"""
+FIRST_LINE = HEADER.count("\n") + 2  # the first line of a case body
+
+
+def findings(tmp_path: Path, body: str, select: str, target: str = "auto") -> list[Finding]:
+    path = tmp_path / "dag.py"
+    path.write_text(HEADER + "\n" + textwrap.dedent(body).lstrip("\n"), encoding="utf-8")
+    [model] = run([path], Options(select=tuple(select.split(",")), target_airflow=target))
+    return model.findings
+
+
+def located(found: list[Finding]) -> list[str]:
+    """Findings as "CODE line", line numbers counted from the case body's first line."""
+    return sorted(f"{f.code} {f.span.line - FIRST_LINE + 1}" for f in found)
+
+
+CASES = [
+    pytest.param(
+        """
+        with DAG("d", schedule="@daily", start_date=datetime(2024, 1, 1)):
+            BashOperator(task_id="a", bash_command="a.sh")
+            BashOperator(task_id="b", bash_command="b.sh")
+            EmptyOperator(task_id="done")
+        """,
+        "DC201",
+        ["DC201 1"],
+        id="DC201-every-task-at-default-is-one-finding-on-the-dag",
+    ),
+    pytest.param(
+        """
+        with DAG("d", schedule="@daily", start_date=datetime(2024, 1, 1)):
+            BashOperator(task_id="a", bash_command="a.sh", retries=3)
+            BashOperator(task_id="b", bash_command="b.sh")
+        """,
+        "DC201",
+        ["DC201 3"],
+        id="DC201-task-override-leaves-one-task-without",
+    ),
+    pytest.param(
+        """
+        with DAG("d", schedule="@daily", start_date=datetime(2024, 1, 1),
+                 default_args={"retries": 0}):
+            BashOperator(task_id="a", bash_command="a.sh")
+            BashOperator(task_id="b", bash_command="b.sh", retries=2)
+        """,
+        "DC201",
+        ["DC201 2"],
+        id="DC201-retries-0-in-default-args-points-at-the-dict",
+    ),
+    pytest.param(
+        """
+        with DAG("d", schedule="@daily", start_date=datetime(2024, 1, 1),
+                 default_args={"retries": 2}):
+            BashOperator(task_id="a", bash_command="a.sh")
+            EmptyOperator(task_id="noop")
+        """,
+        "DC201",
+        [],
+        id="DC201-default-args-cover-every-task",
+    ),
+    pytest.param(
+        """
+        with DAG("d", schedule="@daily", start_date=datetime(2024, 1, 1),
+                 default_args=json.loads(os.environ["DEFAULTS"])):
+            BashOperator(task_id="a", bash_command="a.sh")
+        """,
+        "DC2,DC4,DC5,DC6",
+        ["DC402 1", "DC501 1"],
+        id="opaque-default-args-silence-every-task-rule",
+    ),
+    pytest.param(
+        """
+        with DAG("d", schedule="@daily", start_date=datetime(2024, 1, 1)):
+            BashOperator(task_id="a", bash_command="a.sh", execution_timeout=timedelta(hours=1))
+            BashOperator(task_id="b", bash_command="b.sh")
+            FileSensor(task_id="wait", filepath="/data/x", timeout=600, mode="reschedule")
+        """,
+        "DC401",
+        ["DC401 3"],
+        id="DC401-sensors-and-tasks-with-a-timeout-are-quiet",
+    ),
+    pytest.param(
+        """
+        with DAG("d", schedule="@daily", start_date=datetime(2024, 1, 1),
+                 default_args={"mode": "reschedule"}):
+            FileSensor(task_id="reschedules", filepath="/data/x")
+            FileSensor(task_id="defers", filepath="/data/x", deferrable=True, mode="poke")
+            FileSensor(task_id="bounded", filepath="/data/x", mode="poke", timeout=600)
+            FileSensor(task_id="pokes", filepath="/data/x", mode="poke")
+        """,
+        "DC403",
+        ["DC403 6"],
+        id="DC403-only-the-unbounded-poking-sensor",
+    ),
+    pytest.param(
+        """
+        with DAG("d", schedule="@daily", start_date=datetime(2024, 1, 1),
+                 default_args={"owner": "sales"}, tags=["team:sales"]):
+            BashOperator(task_id="a", bash_command="a.sh")
+        with DAG("e", schedule="@daily", start_date=datetime(2024, 1, 1), tags=[]):
+            BashOperator(task_id="a", bash_command="a.sh", owner="ops")
+            BashOperator(task_id="b", bash_command="b.sh")
+        """,
+        "DC5",
+        ["DC501 4"],
+        id="DC5-one-task-owner-is-enough-empty-tags-are-none",
+    ),
+    pytest.param(
+        """
+        with DAG("emails", schedule="@daily", start_date=datetime(2024, 1, 1),
+                 default_args={"email": ["oncall@example.com"]}):
+            BashOperator(task_id="a", bash_command="a.sh")
+        with DAG("muted", schedule="@daily", start_date=datetime(2024, 1, 1),
+                 default_args={"email": ["oncall@example.com"], "email_on_failure": False}):
+            BashOperator(task_id="a", bash_command="a.sh")
+        with DAG("dag_callback", schedule="@daily", start_date=datetime(2024, 1, 1),
+                 on_failure_callback=print):
+            BashOperator(task_id="a", bash_command="a.sh")
+        """,
+        "DC601",
+        ["DC601 4"],
+        id="DC601-email-or-a-dag-callback-counts-muted-email-does-not",
+    ),
+    pytest.param(
+        """
+        with DAG("manual", schedule=None, start_date=datetime(2024, 1, 1)):
+            pass
+        with DAG("once", schedule="@once", start_date=datetime(2024, 1, 1)):
+            pass
+        with DAG("hourly", schedule=timedelta(hours=1), start_date=datetime(2024, 1, 1)):
+            pass
+        """,
+        "DC702",
+        ["DC702 5"],
+        id="DC702-only-time-based-schedules-catch-up",
+    ),
+    pytest.param(
+        """
+        with DAG("a", start_date=pendulum.datetime(2024, 1, 1, tz="Europe/Paris")):
+            pass
+        with DAG("b", schedule=None, start_date=datetime(2024, 1, 1)):
+            pass
+        """,
+        "DC701,DC704",
+        ["DC701 1", "DC704 3"],
+        id="DC701-DC704-implicit-schedule-and-naive-start-date",
+    ),
+    pytest.param(
+        """
+        from airflow.utils.dates import days_ago
+
+        with DAG("a", schedule="@daily", start_date=days_ago(1)):
+            pass
+        with DAG("b", schedule="@daily", start_date=pendulum.today("UTC").add(days=-1)):
+            pass
+        with DAG("c", schedule="@daily", start_date=datetime(2024, 1, 1),
+                 end_date=datetime.now() + timedelta(days=30)):
+            pass
+        with DAG("d", schedule="@daily", start_date=pendulum.datetime(2024, 1, 1, tz="UTC")):
+            pass
+        """,
+        "DC101",
+        ["DC101 3", "DC101 5", "DC101 8"],
+        id="DC101-clock-readings-through-arithmetic-and-methods",
+    ),
+    pytest.param(
+        """
+        with DAG("d", schedule="@daily", start_date=datetime(2024, 1, 1)):
+            for region in ["eu", "us"]:
+                BashOperator(task_id="load", bash_command=f"load.sh {region}")
+            a = EmptyOperator(task_id="a")
+            b = EmptyOperator(task_id="b")
+            c = EmptyOperator(task_id="c")
+            a >> b >> c >> a
+        """,
+        "DC8",
+        ["DC801 3", "DC802 1"],
+        id="DC801-DC802-duplicate-id-and-cycle",
+    ),
+]
+
+
+@pytest.mark.parametrize(("body", "select", "expected"), CASES)
+def test_rule(tmp_path: Path, body: str, select: str, expected: list[str]) -> None:
+    assert located(findings(tmp_path, body, select)) == expected
+
+
+LEGACY = """
+from airflow import DAG
+from airflow.operators.dummy import DummyOperator
+
+with DAG("d", schedule_interval="@daily", start_date=datetime(2024, 1, 1)):
+    DummyOperator(task_id="start")
+"""
+
+
+@pytest.mark.parametrize(
+    ("target", "severity", "word"),
+    [("2", "warning", "deprecated"), ("3", "error", "removed in Airflow 3")],
+)
+def test_legacy_api_is_an_error_only_when_targeting_airflow_3(
+    tmp_path: Path, target: str, severity: str, word: str
+) -> None:
+    found = findings(tmp_path, LEGACY, "DC703,DC803", target=target)
+    assert [(f.code, f.severity.value) for f in found] == [
+        ("DC703", severity),
+        ("DC803", severity),
+    ]
+    assert all(word in f.message for f in found)
+
+
+def test_messages_name_the_dag_and_the_task(tmp_path: Path) -> None:
+    [finding] = findings(
+        tmp_path,
+        """
+        with DAG("sales_daily", schedule="@daily", start_date=datetime(2024, 1, 1)):
+            BashOperator(task_id="load", bash_command="load.sh")
+        """,
+        "DC201",
+    )
+    assert finding.message == (
+        "task 'load' in DAG 'sales_daily' has no retries (none on the task or in "
+        "default_args); set retries >= 1"
+    )
+    assert (finding.pipeline, finding.task) == ("sales_daily", "load")
