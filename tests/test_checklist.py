@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from dagcheck.checklist import ChecklistError, RuleDoc, load_checklist, parse_rules
+from dagcheck.config import RuleOptions
 from dagcheck.engine import FileModel, Options, run
 from dagcheck.rules import registered_rules
 
@@ -15,10 +16,14 @@ DOCS = load_checklist()
 RULE_DOCS = [doc for doc in DOCS.values() if doc.area != "dagcheck"]
 
 
+# Examples of policy rules assume a team policy stricter than the defaults.
+EXAMPLE_POLICY = RuleOptions(min_retries=2, required_tags=("team:*",))
+
+
 def check_source(tmp_path: Path, source: str, select: tuple[str, ...]) -> FileModel:
     path = tmp_path / "dag.py"
     path.write_text(source, encoding="utf-8")
-    [model] = run([path], Options(select=select))
+    [model] = run([path], Options(select=select, policy=EXAMPLE_POLICY))
     assert [f.code for f in model.findings if f.code.startswith("DC0")] == []
     return model
 

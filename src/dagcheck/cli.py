@@ -8,10 +8,14 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from dagcheck import __version__
+
+if TYPE_CHECKING:
+    from dagcheck.config import Config
 
 _PATHS = click.argument(
     "paths", nargs=-1, type=click.Path(exists=True, path_type=Path), required=True
@@ -19,11 +23,30 @@ _PATHS = click.argument(
 _TARGET = click.option(
     "--target-airflow",
     type=click.Choice(["auto", "2", "3"]),
-    default="auto",
-    show_default=True,
     help="Airflow major version whose defaults apply (auto: airflow.sdk imports, then the "
-    "installed Airflow, else 3).",
+    "installed Airflow, else 3).  [default: auto, or target-airflow in the config]",
 )
+_CONFIG = click.option(
+    "--config",
+    "config_path",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="pyproject.toml to read [tool.dagcheck] from (default: the nearest one above PATHS).",
+)
+
+
+class ConfigFailure(click.ClickException):
+    exit_code = 2
+
+
+def _config(paths: tuple[Path, ...], config_path: Path | None) -> Config:
+    from dagcheck.config import ConfigError, find_config, load_config
+
+    try:
+        return load_config(config_path or find_config(list(paths)))
+    except ConfigError as error:
+        raise ConfigFailure(str(error)) from None
+
+
 _EXCLUDE = click.option(
     "--exclude",
     multiple=True,
@@ -46,12 +69,12 @@ def _codes(value: str | None) -> tuple[str, ...]:
 @_PATHS
 @_TARGET
 @_EXCLUDE
+@_CONFIG
 @click.option(
     "--select",
     metavar="CODES",
-    default="DC",
-    show_default=True,
-    help="Comma-separated rule codes or prefixes to run (DC2: the retry area).",
+    help="Comma-separated rule codes or prefixes to run (DC2: the retry area).  "
+    "[default: every rule, or select in the config]",
 )
 @click.option("--ignore", metavar="CODES", help="Comma-separated codes or prefixes to skip.")
 @click.option(
@@ -64,19 +87,18 @@ def _codes(value: str | None) -> tuple[str, ...]:
 @click.option(
     "--fail-on",
     type=click.Choice(["error", "warning", "info"]),
-    default="warning",
-    show_default=True,
-    help="Lowest severity that makes the run fail (exit 1).",
+    help="Lowest severity that makes the run fail (exit 1).  [default: warning]",
 )
 @click.option("--exit-zero", is_flag=True, help="Exit 0 even when there are findings.")
 def check(
     paths: tuple[Path, ...],
-    target_airflow: str,
+    target_airflow: str | None,
     exclude: tuple[str, ...],
-    select: str,
+    config_path: Path | None,
+    select: str | None,
     ignore: str | None,
     output_format: str,
-    fail_on: str,
+    fail_on: str | None,
     exit_zero: bool,
 ) -> None:
     """Check pipelines under PATHS against the checklist.
@@ -88,16 +110,21 @@ def check(
     from dagcheck.findings import Severity
     from dagcheck.report import reporter
 
+    config = _config(paths, config_path)
     options = Options(
-        target_airflow=target_airflow,
-        exclude=exclude,
-        select=_codes(select),
-        ignore=_codes(ignore),
+        target_airflow=target_airflow or config.target_airflow,
+        exclude=(*config.exclude, *exclude),
+        select=(*(_codes(select) if select is not None else config.select), *config.extend_select),
+        ignore=(*config.ignore, *_codes(ignore)),
+        per_file_ignores=config.per_file_ignores,
+        severity=config.severity,
+        policy=config.rule_options,
+        root=config.root,
     )
     models = run(list(paths), options)
     findings = sorted((f for m in models for f in m.findings), key=lambda f: f.sort_key)
     reporter(output_format)(findings, sys.stdout)
-    threshold = Severity(fail_on).rank
+    threshold = (Severity(fail_on) if fail_on else config.fail_on).rank
     failing = any(f.severity.rank >= threshold for f in findings)
     sys.exit(1 if failing and not exit_zero else 0)
 
@@ -162,6 +189,7 @@ def _indent(code: str) -> str:
 @_PATHS
 @_TARGET
 @_EXCLUDE
+@_CONFIG
 @click.option(
     "--format",
     "output_format",
@@ -175,8 +203,9 @@ def _indent(code: str) -> str:
 )
 def model(
     paths: tuple[Path, ...],
-    target_airflow: str,
+    target_airflow: str | None,
     exclude: tuple[str, ...],
+    config_path: Path | None,
     output_format: str,
     show_defaults: bool,
 ) -> None:
@@ -185,7 +214,12 @@ def model(
     from dagcheck.engine import build_models
     from dagcheck.model.print import write_model_json, write_model_text
 
-    models = build_models(list(paths), target_airflow=target_airflow, exclude=exclude)
+    config = _config(paths, config_path)
+    models = build_models(
+        list(paths),
+        target_airflow=target_airflow or config.target_airflow,
+        exclude=(*config.exclude, *exclude),
+    )
     if output_format == "json":
         write_model_json(models, sys.stdout)
     else:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import fnmatch
 import itertools
 import os
 import sys
@@ -15,6 +16,7 @@ from pathlib import Path
 import libcst as cst
 
 from dagcheck.checklist import load_checklist
+from dagcheck.config import RuleOptions
 from dagcheck.discover import discover, mentions_a_framework
 from dagcheck.findings import Finding, Severity
 from dagcheck.model.airflow import build_airflow_pipelines
@@ -46,11 +48,36 @@ class Options:
     # Rule codes or prefixes ("DC2" is the retry area); empty select: model only, no rules.
     select: tuple[str, ...] = ()
     ignore: tuple[str, ...] = ()
+    per_file_ignores: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    severity: dict[str, Severity] = field(default_factory=dict)
+    policy: RuleOptions = field(default_factory=RuleOptions)
+    root: Path | None = None  # per-file-ignores globs are relative to it
 
-    def selects(self, code: str) -> bool:
-        return any(code.startswith(p) for p in self.select) and not any(
-            code.startswith(p) for p in self.ignore
-        )
+    def selected_rules(self, path: Path) -> list[str]:
+        ignored = (*self.ignore, *self._ignored_here(path))
+        return [
+            code
+            for code in registered_rules()
+            if _matches(code, self.select) and not _matches(code, ignored)
+        ]
+
+    def _ignored_here(self, path: Path) -> list[str]:
+        if not self.per_file_ignores:
+            return []
+        relative = path.resolve()
+        if self.root is not None and relative.is_relative_to(self.root.resolve()):
+            relative = relative.relative_to(self.root.resolve())
+        text = relative.as_posix()
+        return [
+            code
+            for pattern, codes in self.per_file_ignores.items()
+            if fnmatch.fnmatch(text, pattern) or fnmatch.fnmatch(path.name, pattern)
+            for code in codes
+        ]
+
+
+def _matches(code: str, prefixes: tuple[str, ...] | list[str]) -> bool:
+    return any(code.startswith(prefix) for prefix in prefixes)
 
 
 def build_models(
@@ -175,7 +202,7 @@ def build_file(
         package=_package_of(path, root),
         target_airflow=options.target_airflow,
     )
-    findings = _check_pipelines(path, pipelines, options) if options.select else []
+    findings = _check_pipelines(path, pipelines, options)
     spans.resolve(module, source)
     if findings:
         suppressions = read_suppressions(source)
@@ -184,20 +211,20 @@ def build_file(
 
 
 def _check_pipelines(path: Path, pipelines: list[Pipeline], options: Options) -> list[Finding]:
-    docs = load_checklist()
+    docs, rules = load_checklist(), registered_rules()
     findings = []
-    for code, check_rule in registered_rules().items():
-        if not options.selects(code):
-            continue
+    for code in options.selected_rules(path) if pipelines else ():
         for pipeline in pipelines:
-            for report in check_rule(pipeline):
+            for report in rules[code](pipeline, options.policy):
                 findings.append(
                     Finding(
                         code=code,
                         message=report.message,
                         path=path,
                         span=report.span,
-                        severity=report.severity or docs[code].severity,
+                        severity=options.severity.get(code)
+                        or report.severity
+                        or docs[code].severity,
                         pipeline=pipeline.id if isinstance(pipeline.id, str) else None,
                         task=report.task.id
                         if report.task is not None and isinstance(report.task.id, str)

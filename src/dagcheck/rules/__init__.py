@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
+from dagcheck.config import RuleOptions
 from dagcheck.findings import Severity
 from dagcheck.model.pipeline import Pipeline, Provenance, Span, Task
 
@@ -25,7 +26,7 @@ class Report:
     severity: Severity | None = None
 
 
-RuleCheck = Callable[[Pipeline], Iterator[Report]]
+RuleCheck = Callable[[Pipeline, RuleOptions], Iterator[Report]]
 
 _REGISTRY: dict[str, RuleCheck] = {}
 

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from dagcheck.config import RuleOptions
 from dagcheck.model.pipeline import Pipeline, Setting
 from dagcheck.rules import Report, describe, rule
 
 
 @rule("DC601")
-def no_failure_alerting(pipeline: Pipeline) -> Iterator[Report]:
+def no_failure_alerting(pipeline: Pipeline, policy: RuleOptions) -> Iterator[Report]:
     if not pipeline.tasks or not _is_none(pipeline.setting("on_failure_callback")):
         return
     for task in pipeline.tasks:

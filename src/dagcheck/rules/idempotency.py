@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from dagcheck.config import RuleOptions
 from dagcheck.model.pipeline import Pipeline, WallClock
 from dagcheck.rules import Report, describe, rule
 
 
 @rule("DC101")
-def dynamic_start_date(pipeline: Pipeline) -> Iterator[Report]:
+def dynamic_start_date(pipeline: Pipeline, policy: RuleOptions) -> Iterator[Report]:
     for name in ("start_date", "end_date"):
         setting = pipeline.setting(name)
         if setting is not None and isinstance(setting.value, WallClock) and setting.span:

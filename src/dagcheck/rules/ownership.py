@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import fnmatch
 from collections.abc import Iterator
 
+from dagcheck.config import RuleOptions
 from dagcheck.model.pipeline import Pipeline
 from dagcheck.rules import Report, describe, rule
 
 
 @rule("DC501")
-def dag_without_tags(pipeline: Pipeline) -> Iterator[Report]:
+def dag_without_tags(pipeline: Pipeline, policy: RuleOptions) -> Iterator[Report]:
     tags = pipeline.setting("tags")
     if tags is not None and tags.known and not tags.value:
         yield Report(
@@ -20,7 +22,7 @@ def dag_without_tags(pipeline: Pipeline) -> Iterator[Report]:
 
 
 @rule("DC502")
-def dag_without_owner(pipeline: Pipeline) -> Iterator[Report]:
+def dag_without_owner(pipeline: Pipeline, policy: RuleOptions) -> Iterator[Report]:
     owners = [task.setting("owner") for task in pipeline.tasks]
     if not owners or any(o is None or not o.known or o.value != "airflow" for o in owners):
         return
@@ -29,3 +31,22 @@ def dag_without_owner(pipeline: Pipeline) -> Iterator[Report]:
         f"{describe(pipeline)} has no owner: every task has Airflow's default owner "
         "'airflow'; set owner in default_args to the team that answers for it",
     )
+
+
+@rule("DC503")
+def tags_outside_policy(pipeline: Pipeline, policy: RuleOptions) -> Iterator[Report]:
+    tags = pipeline.setting("tags")
+    if tags is None or not tags.known or not isinstance(tags.value, list | tuple | set):
+        return
+    values = [str(tag) for tag in tags.value]
+    span = tags.span or pipeline.span
+    if policy.allowed_tags is not None:
+        unknown = sorted(tag for tag in values if tag not in policy.allowed_tags)
+        if unknown:
+            yield Report(
+                span,
+                f"{describe(pipeline)} has tags outside allowed-tags: {', '.join(unknown)}",
+            )
+    for pattern in policy.required_tags:
+        if not any(fnmatch.fnmatchcase(tag, pattern) for tag in values):
+            yield Report(span, f"{describe(pipeline)} has no tag matching '{pattern}'")

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from dagcheck.config import RuleOptions
 from dagcheck.model.pipeline import Pipeline, Provenance, TaskKind
 from dagcheck.rules import Report, describe, rule, unset_on_every_task
 
 
 @rule("DC201")
-def task_without_retries(pipeline: Pipeline) -> Iterator[Report]:
+def task_without_retries(pipeline: Pipeline, policy: RuleOptions) -> Iterator[Report]:
     # An EmptyOperator does no work that could fail transiently.
     tasks = [task for task in pipeline.tasks if task.kind is not TaskKind.EMPTY]
     if unset_on_every_task(pipeline, tasks, "retries", 0):
@@ -35,5 +36,22 @@ def task_without_retries(pipeline: Pipeline) -> Iterator[Report]:
                 retries.span,
                 f"{describe(pipeline, task)} sets retries=0 (in {retries.provenance.value}); "
                 "set retries >= 1",
+                task,
+            )
+
+
+@rule("DC202")
+def retries_below_team_minimum(pipeline: Pipeline, policy: RuleOptions) -> Iterator[Report]:
+    for task in pipeline.tasks:
+        retries = task.setting("retries")
+        if task.kind is TaskKind.EMPTY or retries is None or not retries.known:
+            continue
+        value = retries.value
+        # retries=0 is DC201's finding; this one is about a policy above one retry.
+        if isinstance(value, int) and 0 < value < policy.min_retries and retries.span:
+            yield Report(
+                retries.span,
+                f"{describe(pipeline, task)} has retries={value} (from "
+                f"{retries.provenance.value}); the team minimum is {policy.min_retries}",
                 task,
             )

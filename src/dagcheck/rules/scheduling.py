@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator
 
+from dagcheck.config import RuleOptions
 from dagcheck.findings import Severity
 from dagcheck.model.pipeline import Pipeline, Provenance
 from dagcheck.rules import Report, describe, rule
@@ -14,7 +15,7 @@ _NO_CATCHUP_PRESETS = {"@once", "@continuous"}
 
 
 @rule("DC701")
-def schedule_not_explicit(pipeline: Pipeline) -> Iterator[Report]:
+def schedule_not_explicit(pipeline: Pipeline, policy: RuleOptions) -> Iterator[Report]:
     schedule = pipeline.setting("schedule")
     if schedule is None or schedule.provenance is not Provenance.DEFAULT:
         return
@@ -27,7 +28,7 @@ def schedule_not_explicit(pipeline: Pipeline) -> Iterator[Report]:
 
 
 @rule("DC702")
-def catchup_not_explicit(pipeline: Pipeline) -> Iterator[Report]:
+def catchup_not_explicit(pipeline: Pipeline, policy: RuleOptions) -> Iterator[Report]:
     catchup, schedule = pipeline.setting("catchup"), pipeline.setting("schedule")
     if catchup is None or schedule is None or catchup.provenance is not Provenance.DEFAULT:
         return
@@ -44,7 +45,7 @@ def catchup_not_explicit(pipeline: Pipeline) -> Iterator[Report]:
 
 
 @rule("DC703")
-def schedule_interval_argument(pipeline: Pipeline) -> Iterator[Report]:
+def schedule_interval_argument(pipeline: Pipeline, policy: RuleOptions) -> Iterator[Report]:
     for legacy in ("schedule_interval", "timetable"):
         setting = pipeline.setting(legacy)
         if setting is None or setting.span is None:
@@ -61,7 +62,7 @@ def schedule_interval_argument(pipeline: Pipeline) -> Iterator[Report]:
 
 
 @rule("DC704")
-def naive_start_date(pipeline: Pipeline) -> Iterator[Report]:
+def naive_start_date(pipeline: Pipeline, policy: RuleOptions) -> Iterator[Report]:
     start_date = pipeline.setting("start_date")
     if start_date is None or start_date.span is None:
         return

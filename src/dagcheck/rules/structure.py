@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from dagcheck.config import RuleOptions
 from dagcheck.findings import Severity
 from dagcheck.model.pipeline import Pipeline
 from dagcheck.rules import Report, describe, rule
 
 
 @rule("DC801")
-def duplicate_task_id(pipeline: Pipeline) -> Iterator[Report]:
+def duplicate_task_id(pipeline: Pipeline, policy: RuleOptions) -> Iterator[Report]:
     seen: set[str] = set()
     for task in pipeline.tasks:
         if not isinstance(task.id, str):
@@ -26,7 +27,7 @@ def duplicate_task_id(pipeline: Pipeline) -> Iterator[Report]:
 
 
 @rule("DC802")
-def dependency_cycle(pipeline: Pipeline) -> Iterator[Report]:
+def dependency_cycle(pipeline: Pipeline, policy: RuleOptions) -> Iterator[Report]:
     cycle = _find_cycle(pipeline)
     if cycle:
         path = " >> ".join([*cycle, cycle[0]])
@@ -38,7 +39,7 @@ def dependency_cycle(pipeline: Pipeline) -> Iterator[Report]:
 
 
 @rule("DC803")
-def removed_operator(pipeline: Pipeline) -> Iterator[Report]:
+def removed_operator(pipeline: Pipeline, policy: RuleOptions) -> Iterator[Report]:
     replacements = {"DummyOperator": "EmptyOperator", "SubDagOperator": "a TaskGroup"}
     for task in pipeline.tasks:
         name = task.operator.rsplit(".", 1)[-1]

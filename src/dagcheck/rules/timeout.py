@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from dagcheck.config import RuleOptions
 from dagcheck.model.pipeline import Pipeline, Provenance, TaskKind
 from dagcheck.rules import Report, describe, rule, unset_on_every_task
 
@@ -12,7 +13,7 @@ _NO_EXECUTION_TIMEOUT_NEEDED = {TaskKind.EMPTY, TaskKind.SENSOR}
 
 
 @rule("DC401")
-def task_without_execution_timeout(pipeline: Pipeline) -> Iterator[Report]:
+def task_without_execution_timeout(pipeline: Pipeline, policy: RuleOptions) -> Iterator[Report]:
     tasks = [task for task in pipeline.tasks if task.kind not in _NO_EXECUTION_TIMEOUT_NEEDED]
     if unset_on_every_task(pipeline, tasks, "execution_timeout", None):
         yield Report(
@@ -35,7 +36,7 @@ def task_without_execution_timeout(pipeline: Pipeline) -> Iterator[Report]:
 
 
 @rule("DC402")
-def dag_without_dagrun_timeout(pipeline: Pipeline) -> Iterator[Report]:
+def dag_without_dagrun_timeout(pipeline: Pipeline, policy: RuleOptions) -> Iterator[Report]:
     timeout = pipeline.setting("dagrun_timeout")
     if timeout is not None and timeout.known and timeout.value is None:
         yield Report(
@@ -46,7 +47,7 @@ def dag_without_dagrun_timeout(pipeline: Pipeline) -> Iterator[Report]:
 
 
 @rule("DC403")
-def sensor_poking_for_days(pipeline: Pipeline) -> Iterator[Report]:
+def sensor_poking_for_days(pipeline: Pipeline, policy: RuleOptions) -> Iterator[Report]:
     for task in pipeline.tasks:
         if task.kind is not TaskKind.SENSOR:
             continue

@@ -1,0 +1,147 @@
+"""``[tool.dagcheck]`` in pyproject.toml: found by walking up from the checked paths.
+
+Every key is validated; a wrong key or value is a :class:`ConfigError` that names the file and
+the key, which the CLI prints and exits 2 on.
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from dagcheck.findings import Severity
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on Python 3.10 only
+    import tomli as tomllib
+
+
+class ConfigError(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class RuleOptions:
+    """Team policy that rules read."""
+
+    min_retries: int = 1
+    allowed_tags: tuple[str, ...] | None = None  # None: any tag
+    required_tags: tuple[str, ...] = ()  # fnmatch patterns, e.g. "team:*"
+
+
+@dataclass(frozen=True)
+class Config:
+    select: tuple[str, ...] = ("DC",)
+    ignore: tuple[str, ...] = ()
+    extend_select: tuple[str, ...] = ()
+    per_file_ignores: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    exclude: tuple[str, ...] = ()
+    severity: dict[str, Severity] = field(default_factory=dict)
+    fail_on: Severity = Severity.WARNING
+    target_airflow: str = "auto"
+    rule_options: RuleOptions = field(default_factory=RuleOptions)
+    source: Path | None = None  # the pyproject.toml it came from
+    root: Path | None = None  # its folder: per-file-ignores and excludes are relative to it
+
+
+def find_config(paths: list[Path]) -> Path | None:
+    """The nearest pyproject.toml with a [tool.dagcheck] table, from the first path up."""
+    start = (paths[0] if paths else Path.cwd()).resolve()
+    for folder in [start, *start.parents] if start.is_dir() else start.parents:
+        candidate = folder / "pyproject.toml"
+        if candidate.is_file() and "dagcheck" in _tool_tables(candidate):
+            return candidate
+    return None
+
+
+def load_config(path: Path | None) -> Config:
+    if path is None:
+        return Config()
+    table = _tool_tables(path).get("dagcheck")
+    if table is None:
+        if path.name != "pyproject.toml":
+            raise ConfigError(f"{path}: no [tool.dagcheck] table")
+        return Config(source=path, root=path.parent)
+    return _parse(path, table)
+
+
+def _tool_tables(path: Path) -> dict[str, Any]:
+    try:
+        document = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as error:
+        raise ConfigError(f"{path}: cannot read: {error}") from None
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(f"{path}: not valid TOML: {error}") from None
+    tool = document.get("tool", {})
+    return tool if isinstance(tool, dict) else {}
+
+
+def _parse(path: Path, table: dict[str, Any]) -> Config:
+    def fail(key: str, message: str) -> ConfigError:
+        return ConfigError(f"{path}: [tool.dagcheck] {key}: {message}")
+
+    def codes(key: str) -> tuple[str, ...]:
+        value = table.get(key, [])
+        if not isinstance(value, list) or not all(
+            isinstance(code, str) and code.upper().startswith("DC") for code in value
+        ):
+            raise fail(key, 'expected a list of rule codes or prefixes, e.g. ["DC2", "DC401"]')
+        return tuple(code.upper() for code in value)
+
+    def strings(key: str) -> tuple[str, ...]:
+        value = table.get(key, [])
+        if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+            raise fail(key, "expected a list of strings")
+        return tuple(value)
+
+    def severity(key: str, value: Any) -> Severity:
+        if value not in {s.value for s in Severity}:
+            raise fail(key, f"expected error, warning or info, not {value!r}")
+        return Severity(value)
+
+    known = {
+        "select", "ignore", "extend-select", "per-file-ignores", "exclude", "severity",
+        "fail-on", "target-airflow", "min-retries", "allowed-tags", "required-tags",
+    }  # fmt: skip
+    for key in table:
+        if key not in known:
+            raise fail(key, f"unknown key (known: {', '.join(sorted(known))})")
+    per_file = table.get("per-file-ignores", {})
+    if not isinstance(per_file, dict):
+        raise fail("per-file-ignores", 'expected a table of glob = ["DC..."]')
+    per_file_ignores = {}
+    for pattern, value in per_file.items():
+        if not isinstance(value, list) or not all(isinstance(c, str) for c in value):
+            raise fail(f"per-file-ignores.{pattern}", "expected a list of rule codes")
+        per_file_ignores[pattern] = tuple(code.upper() for code in value)
+    severities = table.get("severity", {})
+    if not isinstance(severities, dict):
+        raise fail("severity", 'expected a table of code = "error" | "warning" | "info"')
+    target = table.get("target-airflow", "auto")
+    if str(target) not in ("auto", "2", "3"):
+        raise fail("target-airflow", f'expected "auto", "2" or "3", not {target!r}')
+    min_retries = table.get("min-retries", 1)
+    if not isinstance(min_retries, int) or isinstance(min_retries, bool) or min_retries < 0:
+        raise fail("min-retries", f"expected a whole number >= 0, not {min_retries!r}")
+    return Config(
+        select=codes("select") if "select" in table else ("DC",),
+        ignore=codes("ignore"),
+        extend_select=codes("extend-select"),
+        per_file_ignores=per_file_ignores,
+        exclude=strings("exclude"),
+        severity={
+            code.upper(): severity(f"severity.{code}", value) for code, value in severities.items()
+        },
+        fail_on=severity("fail-on", table.get("fail-on", "warning")),
+        target_airflow=str(target),
+        rule_options=RuleOptions(
+            min_retries=min_retries,
+            allowed_tags=strings("allowed-tags") if "allowed-tags" in table else None,
+            required_tags=strings("required-tags"),
+        ),
+        source=path,
+        root=path.parent,
+    )

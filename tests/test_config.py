@@ -1,0 +1,111 @@
+"""[tool.dagcheck] in pyproject.toml, as a team sets it up, and the errors a typo gets."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+DAG_SOURCE = """\
+from datetime import datetime
+
+from airflow.providers.standard.operators.bash import BashOperator
+from airflow.sdk import DAG
+
+with DAG("sales_daily", schedule="@daily", start_date=datetime(2024, 1, 1), tags=["sales"]):
+    BashOperator(task_id="load", bash_command="load.sh", retries=1)
+"""
+
+
+def project(tmp_path: Path, config: str) -> Path:
+    (tmp_path / "pyproject.toml").write_text(textwrap.dedent(config))
+    dags = tmp_path / "dags"
+    (dags / "legacy").mkdir(parents=True)
+    (dags / "sales.py").write_text(DAG_SOURCE)
+    (dags / "legacy" / "old.py").write_text(DAG_SOURCE.replace("sales_daily", "old_sales"))
+    return dags
+
+
+def dagcheck(*args: str | Path, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "dagcheck", *map(str, args)],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        timeout=120,
+    )
+
+
+def codes_by_file(output: str) -> dict[str, list[str]]:
+    found: dict[str, list[str]] = {}
+    for line in output.splitlines()[:-1]:
+        location, rest = line.split(": ", 1)
+        found.setdefault(Path(location.split(":")[0]).name, []).append(rest.split(" ")[0])
+    return found
+
+
+def test_team_config_is_found_above_the_paths_and_applied(tmp_path: Path) -> None:
+    dags = project(
+        tmp_path,
+        """
+        [tool.dagcheck]
+        select = ["DC2", "DC5"]
+        ignore = ["DC502"]
+        extend-select = ["DC402"]
+        min-retries = 2
+        required-tags = ["team:*"]
+        fail-on = "error"
+        exclude = ["dags/legacy/*"]
+
+        [tool.dagcheck.severity]
+        DC202 = "error"
+
+        [tool.dagcheck.per-file-ignores]
+        "dags/sales.py" = ["DC501"]
+        """,
+    )
+    result = dagcheck("check", "dags", cwd=tmp_path)
+    assert codes_by_file(result.stdout) == {"sales.py": ["DC402", "DC503", "DC202"]}
+    assert result.stdout.splitlines()[-1] == "Found 3 findings (1 error, 1 warning, 1 info)."
+    assert result.returncode == 1  # DC202 raised to error, fail-on = error
+    assert dags.exists()
+
+
+def test_command_line_overrides_the_config(tmp_path: Path) -> None:
+    project(tmp_path, '[tool.dagcheck]\nselect = ["DC2"]\nmin-retries = 2\n')
+    result = dagcheck("check", "--select", "DC501", "--fail-on", "info", "dags", cwd=tmp_path)
+    assert (result.returncode, result.stdout) == (0, "All checks passed!\n")  # tags are set
+
+
+def test_explicit_config_path(tmp_path: Path) -> None:
+    dags = project(tmp_path, "[project]\nname = 'x'\n")
+    team = tmp_path / "team.toml"
+    team.write_text('[tool.dagcheck]\nselect = ["DC202"]\nmin-retries = 3\n')
+    result = dagcheck("check", "--config", team, dags, cwd=tmp_path)
+    assert codes_by_file(result.stdout) == {"old.py": ["DC202"], "sales.py": ["DC202"]}
+
+
+BAD_CONFIGS = [
+    ('selct = ["DC2"]', "[tool.dagcheck] selct: unknown key"),
+    ('select = "DC2"', "[tool.dagcheck] select: expected a list of rule codes"),
+    ('select = ["E501"]', "[tool.dagcheck] select: expected a list of rule codes"),
+    ('fail-on = "fatal"', "[tool.dagcheck] fail-on: expected error, warning or info"),
+    ('target-airflow = "4"', '[tool.dagcheck] target-airflow: expected "auto", "2" or "3"'),
+    ("min-retries = -1", "[tool.dagcheck] min-retries: expected a whole number >= 0"),
+    ('severity = { DC201 = "loud" }', "[tool.dagcheck] severity.DC201: expected error"),
+    ("select = [", "not valid TOML"),
+]
+
+
+@pytest.mark.parametrize(("line", "message"), BAD_CONFIGS, ids=[c[0] for c in BAD_CONFIGS])
+def test_bad_config_is_a_clear_error_with_exit_2(tmp_path: Path, line: str, message: str) -> None:
+    project(tmp_path, f"[tool.dagcheck]\n{line}\n")
+    result = dagcheck("check", "dags", cwd=tmp_path)
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert message in result.stderr
+    assert "pyproject.toml" in result.stderr
+    assert "Traceback" not in result.stderr
