@@ -20,10 +20,12 @@ RULE_DOCS = [doc for doc in DOCS.values() if doc.area != "dagcheck"]
 EXAMPLE_POLICY = RuleOptions(min_retries=2, required_tags=("team:*",))
 
 
-def check_source(tmp_path: Path, source: str, select: tuple[str, ...]) -> FileModel:
+def check_source(tmp_path: Path, doc: RuleDoc, source: str | None) -> FileModel:
+    assert source is not None
     path = tmp_path / "dag.py"
     path.write_text(source, encoding="utf-8")
-    [model] = run([path], Options(select=select, policy=EXAMPLE_POLICY))
+    options = Options(select=(doc.code,), policy=EXAMPLE_POLICY, target_airflow=doc.target_airflow)
+    [model] = run([path], options)
     assert [f.code for f in model.findings if f.code.startswith("DC0")] == []
     return model
 
@@ -34,13 +36,13 @@ def test_every_registered_rule_has_yaml_and_every_yaml_rule_is_implemented() -> 
 
 @pytest.mark.parametrize("doc", RULE_DOCS, ids=lambda doc: f"{doc.code}-{doc.name}")
 def test_example_fires_the_rule(tmp_path: Path, doc: RuleDoc) -> None:
-    model = check_source(tmp_path, doc.example, (doc.code,))
+    model = check_source(tmp_path, doc, doc.example)
     assert {f.code for f in model.findings} == {doc.code}
 
 
 @pytest.mark.parametrize("doc", RULE_DOCS, ids=lambda doc: f"{doc.code}-{doc.name}")
 def test_use_instead_stays_clean(tmp_path: Path, doc: RuleDoc) -> None:
-    model = check_source(tmp_path, doc.use_instead, (doc.code,))
+    model = check_source(tmp_path, doc, doc.use_instead)
     assert model.findings == []
 
 

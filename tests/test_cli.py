@@ -40,6 +40,8 @@ CHECKED_DAG = """\
     default_args = {
         "owner": "exports",
         "retries": 2,
+        "retry_exponential_backoff": True,
+        "max_retry_delay": timedelta(minutes=20),
         "execution_timeout": timedelta(minutes=30),
         "on_failure_callback": page_on_call,
     }
@@ -49,8 +51,9 @@ CHECKED_DAG = """\
         schedule="@daily",
         start_date=pendulum.datetime(2024, 1, 1, tz="UTC"),
         catchup=False,
-        dagrun_timeout=timedelta(hours=2),
+        dagrun_timeout=timedelta(hours=3),
         tags=["team:exports"],
+        description="Nightly export of orders for the finance team",
         default_args=default_args,
     ):
         extract = BashOperator(task_id="extract", bash_command="echo extract")
@@ -221,21 +224,21 @@ def test_check_reports_the_checklist_in_rule_order_per_line(dags: Path) -> None:
     path = (dags / "nightly_export.py").as_posix()
     lines = result.stdout.splitlines()
     assert [line.split(": ", 1)[1].split(" ")[0] for line in lines[:-1]] == [
-        "DC401", "DC402", "DC501", "DC502", "DC601", "DC702", "DC201",
+        "DC401", "DC402", "DC501", "DC502", "DC504", "DC601", "DC702", "DC203", "DC201",
     ]  # fmt: skip
     assert (
         f"{path}:7:12: DC201 task 'load' in DAG 'nightly_export' has no retries (none on the "
         "task or in default_args); set retries >= 1"
     ) in lines
-    assert lines[-1] == "Found 7 findings (5 warnings, 2 info)."
+    assert lines[-1] == "Found 9 findings (5 warnings, 4 info)."
 
 
 @pytest.mark.parametrize(
     ("args", "codes"),
     [
-        (["--select", "DC2"], ["DC201"]),
-        (["--select", "DC4,DC5", "--ignore", "DC40"], ["DC501", "DC502"]),
-        (["--ignore", "DC4,DC5,DC6,DC7"], ["DC201"]),
+        (["--select", "DC2"], ["DC203", "DC201"]),
+        (["--select", "DC4,DC5", "--ignore", "DC40"], ["DC501", "DC502", "DC504"]),
+        (["--ignore", "DC4,DC5,DC6,DC7,DC203"], ["DC201"]),
         (["--select", "dc201"], ["DC201"]),
     ],
     ids=["area-prefix", "select-and-ignore", "ignore-areas", "lower-case"],
@@ -279,7 +282,7 @@ def test_noqa_on_the_line_and_for_the_file(dags: Path) -> None:
         line.split(": ", 1)[1].split(" ")[0]
         for line in dagcheck("check", dags).stdout.splitlines()[:-1]
     ]
-    assert codes == ["DC601", "DC702"]
+    assert codes == ["DC601", "DC702", "DC203"]
 
     (dags / "nightly_export.py").write_text("# dagcheck: noqa\n" + source)
     assert dagcheck("check", dags).stdout == "All checks passed!\n"

@@ -68,8 +68,10 @@ def test_team_config_is_found_above_the_paths_and_applied(tmp_path: Path) -> Non
         """,
     )
     result = dagcheck("check", "dags", cwd=tmp_path)
-    assert codes_by_file(result.stdout) == {"sales.py": ["DC402", "DC503", "DC202"]}
-    assert result.stdout.splitlines()[-1] == "Found 3 findings (1 error, 1 warning, 1 info)."
+    assert codes_by_file(result.stdout) == {
+        "sales.py": ["DC402", "DC504", "DC503", "DC203", "DC202"]
+    }
+    assert result.stdout.splitlines()[-1] == "Found 5 findings (1 error, 1 warning, 3 info)."
     assert result.returncode == 1  # DC202 raised to error, fail-on = error
     assert dags.exists()
 

@@ -89,7 +89,7 @@ CASES = [
             BashOperator(task_id="a", bash_command="a.sh")
         """,
         "DC2,DC4,DC5,DC6",
-        ["DC402 1", "DC501 1"],
+        ["DC402 1", "DC501 1", "DC504 1"],
         id="opaque-default-args-silence-every-task-rule",
     ),
     pytest.param(
@@ -125,7 +125,7 @@ CASES = [
             BashOperator(task_id="a", bash_command="a.sh", owner="ops")
             BashOperator(task_id="b", bash_command="b.sh")
         """,
-        "DC5",
+        "DC501,DC502,DC503",
         ["DC501 4"],
         id="DC5-one-task-owner-is-enough-empty-tags-are-none",
     ),
@@ -197,7 +197,7 @@ CASES = [
             c = EmptyOperator(task_id="c")
             a >> b >> c >> a
         """,
-        "DC8",
+        "DC801,DC802",
         ["DC801 3", "DC802 1"],
         id="DC801-DC802-duplicate-id-and-cycle",
     ),

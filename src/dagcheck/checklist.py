@@ -58,6 +58,8 @@ class RuleDoc:
     fix: Fix
     runbook: str
     source: str  # the YAML file it came from
+    # The Airflow major version the examples are written for ("auto": as the files say).
+    target_airflow: str = "auto"
 
 
 @functools.cache
@@ -97,7 +99,7 @@ def parse_rules(source: str, text: str) -> list[RuleDoc]:
 
 
 _REQUIRED = ("code", "name", "area", "severity", "frameworks", "summary", "why")
-_OPTIONAL = ("example", "use_instead", "fix", "runbook")
+_OPTIONAL = ("example", "use_instead", "fix", "runbook", "target_airflow")
 
 
 def _rule_doc(source: str, index: int, entry: Any) -> RuleDoc:
@@ -143,6 +145,9 @@ def _rule_doc(source: str, index: int, entry: Any) -> RuleDoc:
         raise ChecklistError(f"{where}: 'summary' must be one line")
     # Rules about dagcheck itself (a file that cannot be read) have no pipeline example.
     needs_examples = area != "dagcheck"
+    target = str(entry.get("target_airflow", "auto"))
+    if target not in ("auto", "2", "3"):
+        raise ChecklistError(f"{where}: 'target_airflow' must be 2 or 3")
     return RuleDoc(
         code=code,
         name=name,
@@ -156,6 +161,7 @@ def _rule_doc(source: str, index: int, entry: Any) -> RuleDoc:
         fix=_fix(where, entry.get("fix")),
         runbook=" ".join((text("runbook", required=needs_examples) or "").split()),
         source=source,
+        target_airflow=target,
     )
 
 

@@ -49,6 +49,7 @@ def registered_rules() -> dict[str, RuleCheck]:
         ownership,
         retry,
         scheduling,
+        sla,
         structure,
         timeout,
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from dagcheck.config import RuleOptions
-from dagcheck.model.pipeline import Pipeline, Setting
+from dagcheck.model.pipeline import Pipeline, Provenance, Setting
 from dagcheck.rules import Report, describe, rule
 
 
@@ -32,3 +32,18 @@ def no_failure_alerting(pipeline: Pipeline, policy: RuleOptions) -> Iterator[Rep
 def _is_none(setting: Setting | None) -> bool:
     """Known to be unset: None, or an empty list of callbacks."""
     return setting is not None and setting.known and setting.value in (None, [])
+
+
+@rule("DC602")
+def email_on_failure_without_email(pipeline: Pipeline, policy: RuleOptions) -> Iterator[Report]:
+    for task in pipeline.tasks:
+        email_on_failure, email = task.setting("email_on_failure"), task.setting("email")
+        if email_on_failure is None or email_on_failure.provenance is Provenance.DEFAULT:
+            continue  # True by default: only a written email_on_failure=True promises mail
+        if email_on_failure.value is True and _is_none(email) and email_on_failure.span:
+            yield Report(
+                email_on_failure.span,
+                f"{describe(pipeline, task)} sets email_on_failure=True but no email address, "
+                "so no mail is sent; set email= (on the task or in default_args)",
+                task,
+            )

@@ -20,3 +20,17 @@ def dynamic_start_date(pipeline: Pipeline, policy: RuleOptions) -> Iterator[Repo
                 "it moves every time the scheduler parses the file, so intervals never line "
                 f"up; use a fixed date such as pendulum.datetime(2024, 1, 1, tz='UTC')",
             )
+
+
+@rule("DC104")
+def depends_on_past(pipeline: Pipeline, policy: RuleOptions) -> Iterator[Report]:
+    for task in pipeline.tasks:
+        setting = task.setting("depends_on_past")
+        if setting is not None and setting.value is True and setting.span is not None:
+            yield Report(
+                setting.span,
+                f"{describe(pipeline, task)} has depends_on_past=True: one failed run blocks "
+                "every later run of this task until someone clears it; make sure that is "
+                "intended and that on-call knows",
+                task,
+            )

@@ -50,3 +50,14 @@ def tags_outside_policy(pipeline: Pipeline, policy: RuleOptions) -> Iterator[Rep
     for pattern in policy.required_tags:
         if not any(fnmatch.fnmatchcase(tag, pattern) for tag in values):
             yield Report(span, f"{describe(pipeline)} has no tag matching '{pattern}'")
+
+
+@rule("DC504")
+def dag_without_documentation(pipeline: Pipeline, policy: RuleOptions) -> Iterator[Report]:
+    description, doc_md = pipeline.setting("description"), pipeline.setting("doc_md")
+    if all(s is not None and s.known and not s.value for s in (description, doc_md)):
+        yield Report(
+            pipeline.span,
+            f"{describe(pipeline)} has neither description nor doc_md; say what it produces "
+            "and for whom (an @dag function's docstring counts)",
+        )

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator
 
 from dagcheck.config import RuleOptions
-from dagcheck.model.pipeline import Pipeline, Provenance, TaskKind
+from dagcheck.model.pipeline import Pipeline, Provenance, Task, TaskKind
 from dagcheck.rules import Report, describe, rule, unset_on_every_task
 
 
@@ -55,3 +56,76 @@ def retries_below_team_minimum(pipeline: Pipeline, policy: RuleOptions) -> Itera
                 f"{retries.provenance.value}); the team minimum is {policy.min_retries}",
                 task,
             )
+
+
+@rule("DC203")
+def retries_without_backoff(pipeline: Pipeline, policy: RuleOptions) -> Iterator[Report]:
+    for task in _retrying_tasks(pipeline):
+        backoff = task.setting("retry_exponential_backoff")
+        if backoff is not None and backoff.known and backoff.value in (False, 0):
+            yield Report(
+                task.span,
+                f"{describe(pipeline, task)} retries at a fixed delay; "
+                "retry_exponential_backoff=True spaces retries out while a dependency recovers",
+                task,
+            )
+
+
+@rule("DC204")
+def backoff_without_max_retry_delay(pipeline: Pipeline, policy: RuleOptions) -> Iterator[Report]:
+    for task in _retrying_tasks(pipeline):
+        backoff, cap = task.setting("retry_exponential_backoff"), task.setting("max_retry_delay")
+        if backoff is None or cap is None or not backoff.known or not cap.known:
+            continue
+        if backoff.value not in (False, 0, None) and cap.value is None and backoff.span:
+            yield Report(
+                backoff.span,
+                f"{describe(pipeline, task)} backs off exponentially with no max_retry_delay: "
+                "late retries can wait for hours (Airflow caps them at 24 h); set "
+                "max_retry_delay",
+                task,
+            )
+
+
+@rule("DC205")
+def retries_cannot_fit_in_dagrun_timeout(
+    pipeline: Pipeline, policy: RuleOptions
+) -> Iterator[Report]:
+    dagrun_timeout = pipeline.setting("dagrun_timeout")
+    if dagrun_timeout is None or not isinstance(dagrun_timeout.value, dt.timedelta):
+        return
+    for task in _retrying_tasks(pipeline):
+        retries = task.setting("retries").value  # type: ignore[union-attr]
+        timeout = _duration(task, "execution_timeout")
+        backoff = task.setting("retry_exponential_backoff")
+        if backoff is None or not backoff.known:
+            continue
+        # With backoff the delays grow up to max_retry_delay; without a cap they are unbounded.
+        delay = _duration(task, "max_retry_delay" if backoff.value else "retry_delay")
+        if timeout is None or delay is None:
+            continue
+        worst_case = timeout * (retries + 1) + delay * retries
+        if worst_case > dagrun_timeout.value:
+            yield Report(
+                task.span,
+                f"{describe(pipeline, task)} can need {worst_case} ({retries + 1} tries of "
+                f"{timeout} plus {retries} retry delays), more than the DAG's dagrun_timeout "
+                f"of {dagrun_timeout.value}: its last retries would never run",
+                task,
+            )
+
+
+def _duration(task: Task, name: str) -> dt.timedelta | None:
+    setting = task.setting(name)
+    return setting.value if setting and isinstance(setting.value, dt.timedelta) else None
+
+
+def _retrying_tasks(pipeline: Pipeline) -> list[Task]:
+    """Tasks known to retry at least once."""
+    return [
+        task
+        for task in pipeline.tasks
+        if isinstance((retries := task.setting("retries")) and retries.value, int)
+        and not isinstance(retries.value, bool)
+        and retries.value > 0
+    ]

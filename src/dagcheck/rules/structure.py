@@ -82,3 +82,22 @@ def _find_cycle(pipeline: Pipeline) -> list[str]:
         if start not in state and (found := visit(start)):
             return found
     return []
+
+
+@rule("DC804")
+def isolated_task(pipeline: Pipeline, policy: RuleOptions) -> Iterator[Report]:
+    # Only a complete graph can prove a task has no dependency at all.
+    if not pipeline.complete or len(pipeline.tasks) < 2:
+        return
+    linked = {edge.upstream for edge in pipeline.edges} | {e.downstream for e in pipeline.edges}
+    if not linked:
+        return  # a DAG of independent tasks is a design, not a forgotten >>
+    for task in pipeline.tasks:
+        if isinstance(task.id, str) and task.id not in linked:
+            yield Report(
+                task.span,
+                f"{describe(pipeline, task)} has no upstream and no downstream task while the "
+                "others are chained; it runs at the start of every run, in parallel with "
+                "everything: check for a missing dependency",
+                task,
+            )
