@@ -41,6 +41,35 @@ def located(found: list[Finding]) -> list[str]:
 CASES = [
     pytest.param(
         """
+        with DAG("d", schedule="@daily", start_date=datetime(2024, 1, 1),
+                 default_args={"depends_on_past": True}):
+            BashOperator(task_id="a", bash_command="a.sh")
+            BashOperator(task_id="b", bash_command="b.sh")
+            BashOperator(task_id="c", bash_command="c.sh", depends_on_past=False)
+            BashOperator(task_id="d", bash_command="d.sh", depends_on_past=True)
+        """,
+        "DC104",
+        ["DC104 2", "DC104 6"],
+        id="DC104-one-finding-per-place-the-value-is-written",
+    ),
+    pytest.param(
+        """
+        from airflow.sdk import task
+
+        with DAG("d", schedule="@daily", start_date=datetime(2024, 1, 1)):
+            @task(retries=3, retry_policy=object())
+            def call_api():
+                pass
+
+            call_api()
+            BashOperator(task_id="fixed", bash_command="a.sh", retries=3)
+        """,
+        "DC203",
+        ["DC203 9"],
+        id="DC203-a-retry-policy-decides-delays-itself",
+    ),
+    pytest.param(
+        """
         with DAG("d", schedule="@daily", start_date=datetime(2024, 1, 1)):
             BashOperator(task_id="a", bash_command="a.sh")
             BashOperator(task_id="b", bash_command="b.sh")
@@ -247,3 +276,22 @@ def test_messages_name_the_dag_and_the_task(tmp_path: Path) -> None:
         "default_args); set retries >= 1"
     )
     assert (finding.pipeline, finding.task) == ("sales_daily", "load")
+
+
+def test_a_value_inherited_from_default_args_is_reported_once_where_it_is_written(
+    tmp_path: Path,
+) -> None:
+    [finding] = findings(
+        tmp_path,
+        """
+        with DAG("ledger", schedule="@daily", start_date=datetime(2024, 1, 1),
+                 default_args={"retries": 0}):
+            BashOperator(task_id="a", bash_command="a.sh")
+            BashOperator(task_id="b", bash_command="b.sh")
+        """,
+        "DC201",
+    )
+    assert finding.message == (
+        "retries=0 on 2 tasks of DAG 'ledger' (through default_args); set retries >= 1"
+    )
+    assert (finding.span.line - FIRST_LINE + 1, finding.task) == (2, None)

@@ -90,6 +90,7 @@ _LABELS = {"airflow.utils.edgemodifier.Label", "airflow.sdk.Label"}
 # Settings every operator accepts (BaseOperator), with Airflow's defaults per major version.
 _TASK_DEFAULTS: dict[str, Any] = {
     "retries": 0,
+    "retry_policy": None,  # Airflow 3.3+: exception-based retry decisions
     "retry_delay": dt.timedelta(seconds=300),
     "max_retry_delay": None,
     "execution_timeout": None,

@@ -17,7 +17,7 @@ from dagcheck.model.pipeline import Span
 
 
 class _OffsetRecorder(CodegenState):
-    def __init__(self, module: cst.Module, wanted: dict[cst.CSTNode, list[Span]]) -> None:
+    def __init__(self, module: cst.Module, wanted: dict[cst.CSTNode, Span]) -> None:
         super().__init__(
             default_indent=module.default_indent, default_newline=module.default_newline
         )
@@ -46,12 +46,13 @@ class SpanTable:
     """Hands out spans for nodes now and fills them in with one pass at the end."""
 
     def __init__(self) -> None:
-        self._wanted: dict[cst.CSTNode, list[Span]] = {}
+        self._wanted: dict[cst.CSTNode, Span] = {}
 
     def span(self, node: cst.CSTNode) -> Span:
-        span = Span(0, 0, 0, 0)
-        self._wanted.setdefault(node, []).append(span)
-        return span
+        """The span of ``node``: one object per node, filled in by :meth:`resolve`."""
+        if node not in self._wanted:
+            self._wanted[node] = Span(0, 0, 0, 0)
+        return self._wanted[node]
 
     def resolve(self, module: cst.Module, source: str) -> None:
         if not self._wanted:
@@ -63,18 +64,13 @@ class SpanTable:
         while newline >= 0:
             line_starts.append(newline + 1)
             newline = source.find("\n", newline + 1)
-        for node, spans in self._wanted.items():
+        for node, span in self._wanted.items():
             start, end = recorder.ranges.get(node, (0, 0))
             start = _skip_leading_blank(source, start, end)
-            line, column = _line_column(line_starts, start)
-            end_line, end_column = _line_column(line_starts, _trim_trailing(source, start, end))
-            for span in spans:
-                span.line, span.column, span.end_line, span.end_column = (
-                    line,
-                    column,
-                    end_line,
-                    end_column,
-                )
+            span.line, span.column = _line_column(line_starts, start)
+            span.end_line, span.end_column = _line_column(
+                line_starts, _trim_trailing(source, start, end)
+            )
 
 
 def _line_column(line_starts: list[int], offset: int) -> tuple[int, int]:

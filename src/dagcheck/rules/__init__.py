@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from dagcheck.config import RuleOptions
 from dagcheck.findings import Severity
-from dagcheck.model.pipeline import Pipeline, Provenance, Span, Task
+from dagcheck.model.pipeline import Pipeline, Provenance, Setting, Span, Task
 
 
 @dataclass(frozen=True)
@@ -78,3 +78,26 @@ def unset_on_every_task(pipeline: Pipeline, tasks: list[Task], name: str, defaul
         if setting.value != default:
             return False
     return True
+
+
+def by_origin(
+    tasks: list[Task], name: str, matches: Callable[[Setting], bool]
+) -> Iterator[tuple[Setting, list[Task]]]:
+    """The tasks whose setting ``name`` matches, grouped by where the value is written: a
+    value in default_args is one mistake in one place, however many tasks inherit it."""
+    groups: dict[int, tuple[Setting, list[Task]]] = {}
+    for task in tasks:
+        setting = task.setting(name)
+        if setting is None or setting.span is None or not matches(setting):
+            continue
+        shared = setting.provenance is Provenance.DEFAULT_ARGS
+        key = id(setting.span) if shared else id(task)
+        groups.setdefault(key, (setting, []))[1].append(task)
+    yield from groups.values()
+
+
+def describe_tasks(pipeline: Pipeline, tasks: list[Task]) -> str:
+    """ "task 'load' in DAG 'x'", or "3 tasks of DAG 'x' (through default_args)"."""
+    if len(tasks) == 1:
+        return describe(pipeline, tasks[0])
+    return f"{len(tasks)} tasks of {describe(pipeline)} (through default_args)"

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 from dagcheck.config import RuleOptions
 from dagcheck.model.pipeline import Pipeline, Provenance, Setting
-from dagcheck.rules import Report, describe, rule
+from dagcheck.rules import Report, by_origin, describe, describe_tasks, rule
 
 
 @rule("DC601")
@@ -36,14 +36,16 @@ def _is_none(setting: Setting | None) -> bool:
 
 @rule("DC602")
 def email_on_failure_without_email(pipeline: Pipeline, policy: RuleOptions) -> Iterator[Report]:
-    for task in pipeline.tasks:
-        email_on_failure, email = task.setting("email_on_failure"), task.setting("email")
-        if email_on_failure is None or email_on_failure.provenance is Provenance.DEFAULT:
-            continue  # True by default: only a written email_on_failure=True promises mail
-        if email_on_failure.value is True and _is_none(email) and email_on_failure.span:
-            yield Report(
-                email_on_failure.span,
-                f"{describe(pipeline, task)} sets email_on_failure=True but no email address, "
-                "so no mail is sent; set email= (on the task or in default_args)",
-                task,
-            )
+    without_address = [task for task in pipeline.tasks if _is_none(task.setting("email"))]
+
+    # True by default: only a written email_on_failure=True promises mail.
+    def promises_mail(setting: Setting) -> bool:
+        return setting.provenance is not Provenance.DEFAULT and setting.value is True
+
+    for setting, tasks in by_origin(without_address, "email_on_failure", promises_mail):
+        yield Report(
+            setting.span or pipeline.span,
+            f"email_on_failure=True on {describe_tasks(pipeline, tasks)} without an email "
+            "address sends no mail; set email= (on the task or in default_args)",
+            tasks[0] if len(tasks) == 1 else None,
+        )

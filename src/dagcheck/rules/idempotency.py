@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 from dagcheck.config import RuleOptions
 from dagcheck.model.pipeline import Pipeline, WallClock
-from dagcheck.rules import Report, describe, rule
+from dagcheck.rules import Report, by_origin, describe, describe_tasks, rule
 
 
 @rule("DC101")
@@ -24,13 +24,11 @@ def dynamic_start_date(pipeline: Pipeline, policy: RuleOptions) -> Iterator[Repo
 
 @rule("DC104")
 def depends_on_past(pipeline: Pipeline, policy: RuleOptions) -> Iterator[Report]:
-    for task in pipeline.tasks:
-        setting = task.setting("depends_on_past")
-        if setting is not None and setting.value is True and setting.span is not None:
-            yield Report(
-                setting.span,
-                f"{describe(pipeline, task)} has depends_on_past=True: one failed run blocks "
-                "every later run of this task until someone clears it; make sure that is "
-                "intended and that on-call knows",
-                task,
-            )
+    for setting, tasks in by_origin(pipeline.tasks, "depends_on_past", lambda s: s.value is True):
+        yield Report(
+            setting.span or pipeline.span,
+            f"depends_on_past=True on {describe_tasks(pipeline, tasks)}: one failed run blocks "
+            "every later run until someone clears it; make sure that is intended and that "
+            "on-call knows",
+            tasks[0] if len(tasks) == 1 else None,
+        )

@@ -6,8 +6,15 @@ import datetime as dt
 from collections.abc import Iterator
 
 from dagcheck.config import RuleOptions
-from dagcheck.model.pipeline import Pipeline, Provenance, Task, TaskKind
-from dagcheck.rules import Report, describe, rule, unset_on_every_task
+from dagcheck.model.pipeline import Pipeline, Provenance, Setting, Task, TaskKind
+from dagcheck.rules import (
+    Report,
+    by_origin,
+    describe,
+    describe_tasks,
+    rule,
+    unset_on_every_task,
+)
 
 
 @rule("DC201")
@@ -23,45 +30,51 @@ def task_without_retries(pipeline: Pipeline, policy: RuleOptions) -> Iterator[Re
         return
     for task in tasks:
         retries = task.setting("retries")
-        if retries is None or retries.value != 0:
-            continue
-        if retries.provenance is Provenance.DEFAULT:
+        if retries is not None and retries.value == 0 and retries.provenance is Provenance.DEFAULT:
             yield Report(
                 task.span,
                 f"{describe(pipeline, task)} has no retries (none on the task or in "
                 "default_args); set retries >= 1",
                 task,
             )
-        elif retries.span is not None:
-            yield Report(
-                retries.span,
-                f"{describe(pipeline, task)} sets retries=0 (in {retries.provenance.value}); "
-                "set retries >= 1",
-                task,
-            )
+    written_zero = by_origin(
+        tasks, "retries", lambda s: s.value == 0 and s.provenance is not Provenance.DEFAULT
+    )
+    for retries, with_zero in written_zero:
+        yield Report(
+            retries.span or pipeline.span,
+            f"retries=0 on {describe_tasks(pipeline, with_zero)}; set retries >= 1",
+            with_zero[0] if len(with_zero) == 1 else None,
+        )
 
 
 @rule("DC202")
 def retries_below_team_minimum(pipeline: Pipeline, policy: RuleOptions) -> Iterator[Report]:
-    for task in pipeline.tasks:
-        retries = task.setting("retries")
-        if task.kind is TaskKind.EMPTY or retries is None or not retries.known:
-            continue
+    tasks = [task for task in pipeline.tasks if task.kind is not TaskKind.EMPTY]
+
+    # retries=0 is DC201's finding; this one is about a policy above one retry.
+    def below_minimum(retries: Setting) -> bool:
         value = retries.value
-        # retries=0 is DC201's finding; this one is about a policy above one retry.
-        if isinstance(value, int) and 0 < value < policy.min_retries and retries.span:
-            yield Report(
-                retries.span,
-                f"{describe(pipeline, task)} has retries={value} (from "
-                f"{retries.provenance.value}); the team minimum is {policy.min_retries}",
-                task,
-            )
+        return isinstance(value, int) and 0 < value < policy.min_retries
+
+    for retries, below in by_origin(tasks, "retries", below_minimum):
+        yield Report(
+            retries.span or pipeline.span,
+            f"retries={retries.value} on {describe_tasks(pipeline, below)} is below the team "
+            f"minimum of {policy.min_retries}",
+            below[0] if len(below) == 1 else None,
+        )
 
 
 @rule("DC203")
 def retries_without_backoff(pipeline: Pipeline, policy: RuleOptions) -> Iterator[Report]:
     for task in _retrying_tasks(pipeline):
-        backoff = task.setting("retry_exponential_backoff")
+        backoff, retry_policy = (
+            task.setting("retry_exponential_backoff"),
+            task.setting("retry_policy"),
+        )
+        if retry_policy is None or retry_policy.value is not None:
+            continue  # an exception-based retry_policy (Airflow 3.3) decides delays itself
         if backoff is not None and backoff.known and backoff.value in (False, 0):
             yield Report(
                 task.span,
