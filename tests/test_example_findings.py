@@ -1,0 +1,49 @@
+"""The whole checklist on Airflow's own example DAGs: per-rule counts, pinned.
+
+A change in a count is a change in what users see on real code nobody here wrote: read the
+new findings before updating the numbers. Counts are for the Airflow pinned in the Makefile.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from importlib import metadata
+from pathlib import Path
+
+import pytest
+from dagbag_runner import example_dags_folders
+
+from dagcheck.engine import Options, run
+
+PINNED_AIRFLOW = "3.3.2"
+EXPECTED = {
+    "example_dags": {
+        "DC104": 1, "DC201": 88, "DC203": 8, "DC401": 92, "DC402": 88, "DC501": 2,
+        "DC502": 90, "DC504": 77, "DC601": 90, "DC701": 1, "DC704": 13, "DC804": 1,
+    },
+    "standard/example_dags": {
+        "DC201": 23, "DC401": 22, "DC402": 22, "DC403": 5, "DC502": 23, "DC504": 15,
+        "DC601": 22, "DC701": 1, "DC704": 2, "DC804": 3,
+    },
+}  # fmt: skip
+
+
+def installed_airflow() -> str:
+    try:
+        return metadata.version("apache-airflow-core")
+    except metadata.PackageNotFoundError:
+        return "none"
+
+
+@pytest.mark.skipif(
+    installed_airflow() != PINNED_AIRFLOW,
+    reason=f"counts are pinned for the example DAGs of Airflow {PINNED_AIRFLOW}",
+)
+@pytest.mark.parametrize(
+    "folder", example_dags_folders(), ids=lambda folder: "/".join(folder.parts[-2:])
+)
+def test_per_rule_counts_on_airflow_example_dags(folder: Path) -> None:
+    models = run([folder], Options(select=("DC",)))
+    counts = Counter(finding.code for model in models for finding in model.findings)
+    key = "standard/example_dags" if "standard" in folder.parts else "example_dags"
+    assert dict(sorted(counts.items())) == EXPECTED[key]
