@@ -295,3 +295,22 @@ def test_a_value_inherited_from_default_args_is_reported_once_where_it_is_writte
         "retries=0 on 2 tasks of DAG 'ledger' (through default_args); set retries >= 1"
     )
     assert (finding.span.line - FIRST_LINE + 1, finding.task) == (2, None)
+
+
+def test_duplicate_dag_id_across_files_is_reported_on_the_later_file(tmp_path: Path) -> None:
+    dag = 'with DAG("sales_daily", schedule="@daily", start_date=datetime(2024, 1, 1)):\n'
+    source = f"{HEADER}\n{dag}    pass\n"
+    (tmp_path / "a_sales.py").write_text(source)
+    (tmp_path / "b_sales_copy.py").write_text(source)
+    (tmp_path / "c_sales_muted.py").write_text(source.replace("):\n", "):  # noqa: DC805\n"))
+    models = run([tmp_path], Options(select=("DC805",)))
+    found = {model.path.name: [f.message for f in model.findings] for model in models}
+    first = f"{(tmp_path / 'a_sales.py').as_posix()}:{FIRST_LINE}"
+    assert found == {
+        "a_sales.py": [],
+        "b_sales_copy.py": [
+            f"DAG id 'sales_daily' is already defined at {first}: Airflow keeps one of them "
+            "and reports the other as an import error; give each DAG its own dag_id"
+        ],
+        "c_sales_muted.py": [],
+    }

@@ -23,8 +23,8 @@ from dagcheck.model.airflow import build_airflow_pipelines
 from dagcheck.model.pipeline import Pipeline, Span
 from dagcheck.model.positions import SpanTable
 from dagcheck.model.values import ModuleConstants, Scope
-from dagcheck.rules import registered_rules
-from dagcheck.suppressions import read_suppressions
+from dagcheck.rules import Report, registered_rules, registered_run_rules
+from dagcheck.suppressions import Suppressions, read_suppressions
 
 # Below this many files per process, starting processes costs more than it saves.
 _FILES_PER_PROCESS = 64
@@ -39,6 +39,7 @@ class FileModel:
     path: Path
     pipelines: list[Pipeline] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
+    suppressions: Suppressions = field(default_factory=Suppressions)
 
 
 @dataclass(frozen=True)
@@ -53,12 +54,11 @@ class Options:
     policy: RuleOptions = field(default_factory=RuleOptions)
     root: Path | None = None  # per-file-ignores globs are relative to it
 
-    def selected_rules(self, path: Path) -> list[str]:
+    def selected_rules(self, path: Path, *, run_rules: bool = False) -> list[str]:
         ignored = (*self.ignore, *self._ignored_here(path))
+        rules = registered_run_rules() if run_rules else registered_rules()
         return [
-            code
-            for code in registered_rules()
-            if _matches(code, self.select) and not _matches(code, ignored)
+            code for code in rules if _matches(code, self.select) and not _matches(code, ignored)
         ]
 
     def _ignored_here(self, path: Path) -> list[str]:
@@ -101,14 +101,34 @@ def run(paths: list[Path], options: Options, *, jobs: int | None = None) -> list
     files = _files_with_roots(paths, options)
     jobs = min(jobs or os.cpu_count() or 1, len(files) // _FILES_PER_PROCESS)
     if jobs < 2:
-        return _build_files(files, options)
-    # Interleaved chunks share the work out evenly whatever the order of file sizes; each
-    # process parses the modules that default_args are imported from once for its chunk.
-    chunks = [files[start::jobs] for start in range(jobs)]
-    with ProcessPoolExecutor(max_workers=jobs) as pool:
-        results = pool.map(_build_files, chunks, itertools.repeat(options))
-        models = [model for chunk_models in results for model in chunk_models]
-    return sorted(models, key=lambda model: model.path)
+        models = _build_files(files, options)
+    else:
+        # Interleaved chunks share the work out evenly whatever the order of file sizes; each
+        # process parses the modules that default_args are imported from once for its chunk.
+        chunks = [files[start::jobs] for start in range(jobs)]
+        with ProcessPoolExecutor(max_workers=jobs) as pool:
+            results = pool.map(_build_files, chunks, itertools.repeat(options))
+            models = sorted(
+                (model for chunk in results for model in chunk), key=lambda model: model.path
+            )
+    _check_across_files(models, options)
+    for model in models:
+        model.findings = [f for f in model.findings if not model.suppressions.hides(f)]
+    return models
+
+
+def _check_across_files(models: list[FileModel], options: Options) -> None:
+    """Rules that compare pipelines of different files (duplicate DAG ids)."""
+    docs = load_checklist()
+    by_file = {model.path: model for model in models}
+    pipelines = [pipeline for model in models for pipeline in model.pipelines]
+    for code, check_rule in registered_run_rules().items():
+        for pipeline, report in check_rule(pipelines, options.policy):
+            if code not in options.selected_rules(pipeline.file, run_rules=True):
+                continue
+            by_file[pipeline.file].findings.append(
+                _finding(code, report, pipeline, docs[code].severity, options)
+            )
 
 
 def _build_files(files: list[tuple[Path, Path]], options: Options) -> list[FileModel]:
@@ -204,10 +224,7 @@ def build_file(
     )
     findings = _check_pipelines(path, pipelines, options)
     spans.resolve(module, source)
-    if findings:
-        suppressions = read_suppressions(source)
-        findings = [f for f in findings if not suppressions.hides(f)]
-    return FileModel(path, pipelines, findings)
+    return FileModel(path, pipelines, findings, read_suppressions(source))
 
 
 def _check_pipelines(path: Path, pipelines: list[Pipeline], options: Options) -> list[Finding]:
@@ -216,22 +233,24 @@ def _check_pipelines(path: Path, pipelines: list[Pipeline], options: Options) ->
     for code in options.selected_rules(path) if pipelines else ():
         for pipeline in pipelines:
             for report in rules[code](pipeline, options.policy):
-                findings.append(
-                    Finding(
-                        code=code,
-                        message=report.message,
-                        path=path,
-                        span=report.span,
-                        severity=options.severity.get(code)
-                        or report.severity
-                        or docs[code].severity,
-                        pipeline=pipeline.id if isinstance(pipeline.id, str) else None,
-                        task=report.task.id
-                        if report.task is not None and isinstance(report.task.id, str)
-                        else None,
-                    )
-                )
+                findings.append(_finding(code, report, pipeline, docs[code].severity, options))
     return findings
+
+
+def _finding(
+    code: str, report: Report, pipeline: Pipeline, default: Severity, options: Options
+) -> Finding:
+    task = report.task
+    return Finding(
+        code=code,
+        message=report.message,
+        path=pipeline.file,
+        span=report.span,
+        # The team's choice wins over a rule's version-specific severity and the default.
+        severity=options.severity.get(code) or report.severity or default,
+        pipeline=pipeline.id if isinstance(pipeline.id, str) else None,
+        task=task.id if task is not None and isinstance(task.id, str) else None,
+    )
 
 
 def _internal_error(path: Path, error: Exception) -> Finding:

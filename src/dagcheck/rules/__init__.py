@@ -27,15 +27,28 @@ class Report:
 
 
 RuleCheck = Callable[[Pipeline, RuleOptions], Iterator[Report]]
+# A rule that compares the pipelines of every file of the run: reports which pipeline.
+RunRuleCheck = Callable[[list[Pipeline], RuleOptions], Iterator[tuple[Pipeline, Report]]]
 
 _REGISTRY: dict[str, RuleCheck] = {}
+_RUN_REGISTRY: dict[str, RunRuleCheck] = {}
 
 
 def rule(code: str) -> Callable[[RuleCheck], RuleCheck]:
     def register(check: RuleCheck) -> RuleCheck:
-        if code in _REGISTRY:
+        if code in _REGISTRY or code in _RUN_REGISTRY:
             raise ValueError(f"{code} is registered twice")
         _REGISTRY[code] = check
+        return check
+
+    return register
+
+
+def run_rule(code: str) -> Callable[[RunRuleCheck], RunRuleCheck]:
+    def register(check: RunRuleCheck) -> RunRuleCheck:
+        if code in _REGISTRY or code in _RUN_REGISTRY:
+            raise ValueError(f"{code} is registered twice")
+        _RUN_REGISTRY[code] = check
         return check
 
     return register
@@ -55,6 +68,12 @@ def registered_rules() -> dict[str, RuleCheck]:
     )
 
     return dict(sorted(_REGISTRY.items()))
+
+
+def registered_run_rules() -> dict[str, RunRuleCheck]:
+    """Rules over all the pipelines of a run, by code."""
+    registered_rules()  # imports the area modules
+    return dict(sorted(_RUN_REGISTRY.items()))
 
 
 def describe(pipeline: Pipeline, task: Task | None = None) -> str:

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from dagcheck.config import RuleOptions
 from dagcheck.findings import Severity
 from dagcheck.model.pipeline import Pipeline
-from dagcheck.rules import Report, describe, rule
+from dagcheck.rules import Report, describe, rule, run_rule
 
 
 @rule("DC801")
@@ -100,4 +100,25 @@ def isolated_task(pipeline: Pipeline, policy: RuleOptions) -> Iterator[Report]:
                 "others are chained; it runs at the start of every run, in parallel with "
                 "everything: check for a missing dependency",
                 task,
+            )
+
+
+@run_rule("DC805")
+def duplicate_dag_id(
+    pipelines: list[Pipeline], policy: RuleOptions
+) -> Iterator[tuple[Pipeline, Report]]:
+    first_seen: dict[str, Pipeline] = {}
+    for pipeline in sorted(pipelines, key=lambda p: (p.file.as_posix(), p.span.line)):
+        if not isinstance(pipeline.id, str):
+            continue
+        first = first_seen.setdefault(pipeline.id, pipeline)
+        if first is not pipeline:
+            where = f"{first.file.as_posix()}:{first.span.line}"
+            yield (
+                pipeline,
+                Report(
+                    pipeline.span,
+                    f"DAG id '{pipeline.id}' is already defined at {where}: Airflow keeps one of "
+                    "them and reports the other as an import error; give each DAG its own dag_id",
+                ),
             )
