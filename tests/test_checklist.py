@@ -7,7 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from dagcheck.checklist import ChecklistError, RuleDoc, load_checklist, parse_rules
+from dagcheck.checklist import (
+    ChecklistError,
+    RuleDoc,
+    load_checklist,
+    load_review_checklist,
+    parse_rules,
+)
 from dagcheck.config import RuleOptions
 from dagcheck.engine import FileModel, Options, run
 from dagcheck.rules import registered_rules, registered_run_rules
@@ -103,3 +109,14 @@ def test_bad_value_names_file_rule_and_key(key: str, value: str, message: str) -
         parse_rules("x.yaml", entry_yaml(**{key: value}))
     assert str(raised.value).startswith("x.yaml: ")
     assert message in str(raised.value)
+
+
+def test_review_checklist_maps_items_to_existing_rules() -> None:
+    items = load_review_checklist()
+    assert [item.item for item in items][:2] == [
+        "Jobs are idempotent and safely retryable",
+        "Errors are handled and failures alert someone",
+    ]
+    mapped = {code for item in items for code in item.rules}
+    # Every rule about pipelines answers some checklist item.
+    assert {doc.code for doc in RULE_DOCS} <= mapped

@@ -305,3 +305,28 @@ def test_rules_lists_every_rule_and_explain_renders_one() -> None:
     assert dagcheck("explain", "task-without-retries").stdout == explained.stdout
     unknown = dagcheck("explain", "DC999")
     assert unknown.returncode == 2 and "no rule 'DC999'" in unknown.stderr
+
+
+def test_full_output_underlines_the_source(dags: Path) -> None:
+    result = dagcheck("check", "--output-format", "full", "--select", "DC201", dags)
+    path = (dags / "nightly_export.py").as_posix()
+    assert result.stdout == (
+        f"{path}:7:12: DC201 task 'load' in DAG 'nightly_export' has no retries (none on the "
+        "task or in default_args); set retries >= 1\n"
+        "  |\n"
+        '7 |     load = BashOperator(task_id="load", bash_command="echo load")\n'
+        "  |            " + "^" * 54 + "\n"
+        "\n"
+        "Found 1 finding (1 warning).\n"
+    )
+
+
+def test_statistics_count_findings_per_rule(dags: Path) -> None:
+    result = dagcheck("check", "--statistics", "--select", "DC2,DC4", dags)
+    assert result.stdout.splitlines() == [
+        "     1  DC201  task-without-retries",
+        "     1  DC203  retries-without-backoff",
+        "     1  DC401  task-without-execution-timeout",
+        "     1  DC402  dag-without-dagrun-timeout",
+    ]
+    assert result.returncode == 1

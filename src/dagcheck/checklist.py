@@ -86,6 +86,32 @@ def load_checklist() -> dict[str, RuleDoc]:
     return dict(sorted(docs.items()))
 
 
+@dataclass(frozen=True)
+class ChecklistItem:
+    item: str
+    rules: tuple[str, ...]
+
+
+@functools.cache
+def load_review_checklist() -> list[ChecklistItem]:
+    """``rules/checklist.yaml``: the review checklist's items and the rules answering each."""
+    import yaml
+
+    file = resources.files("dagcheck.checklist_data") / "checklist.yaml"
+    entries = yaml.safe_load(file.read_text(encoding="utf-8"))
+    docs = load_checklist()
+    items = []
+    for index, entry in enumerate(entries if isinstance(entries, list) else [None]):
+        where = f"checklist.yaml: item #{index + 1}"
+        if not isinstance(entry, dict) or set(entry) != {"item", "rules"}:
+            raise ChecklistError(f"{where}: expected 'item' and 'rules'")
+        unknown = [code for code in entry["rules"] if code not in docs]
+        if unknown:
+            raise ChecklistError(f"{where}: no rule {unknown[0]}")
+        items.append(ChecklistItem(str(entry["item"]), tuple(entry["rules"])))
+    return items
+
+
 def parse_rules(source: str, text: str) -> list[RuleDoc]:
     import yaml
 

@@ -16,6 +16,7 @@ from dagcheck import __version__
 
 if TYPE_CHECKING:
     from dagcheck.config import Config
+    from dagcheck.findings import Finding
 
 _PATHS = click.argument(
     "paths", nargs=-1, type=click.Path(exists=True, path_type=Path), required=True
@@ -79,11 +80,12 @@ def _codes(value: str | None) -> tuple[str, ...]:
 @click.option("--ignore", metavar="CODES", help="Comma-separated codes or prefixes to skip.")
 @click.option(
     "--output-format",
-    type=click.Choice(["text", "json"]),
+    type=click.Choice(["text", "full", "json"]),
     default="text",
     show_default=True,
-    help="How findings are printed.",
+    help="How findings are printed (full: with the source line underlined).",
 )
+@click.option("--statistics", is_flag=True, help="Print how many findings each rule has.")
 @click.option(
     "--fail-on",
     type=click.Choice(["error", "warning", "info"]),
@@ -98,6 +100,7 @@ def check(
     select: str | None,
     ignore: str | None,
     output_format: str,
+    statistics: bool,
     fail_on: str | None,
     exit_zero: bool,
 ) -> None:
@@ -123,7 +126,10 @@ def check(
     )
     models = run(list(paths), options)
     findings = sorted((f for m in models for f in m.findings), key=lambda f: f.sort_key)
-    reporter(output_format)(findings, sys.stdout)
+    if statistics:
+        _write_statistics(findings)
+    else:
+        reporter(output_format)(findings, sys.stdout)
     threshold = (Severity(fail_on) if fail_on else config.fail_on).rank
     failing = any(f.severity.rank >= threshold for f in findings)
     sys.exit(1 if failing and not exit_zero else 0)
@@ -179,6 +185,17 @@ def explain(code: str) -> None:
     fix = f"{doc.fix.safety}: {doc.fix.title}" if doc.fix.safety != "none" else "none"
     parts += ["", f"Fix: {fix}"]
     click.echo("\n".join(parts))
+
+
+def _write_statistics(findings: list[Finding]) -> None:
+    from collections import Counter
+
+    from dagcheck.checklist import load_checklist
+
+    docs = load_checklist()
+    counts = Counter(finding.code for finding in findings)
+    for code, count in sorted(counts.items(), key=lambda item: (-item[1], item[0])):
+        click.echo(f"{count:>6}  {code}  {docs[code].name}")
 
 
 def _indent(code: str) -> str:

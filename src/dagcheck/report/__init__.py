@@ -16,6 +16,10 @@ def reporter(name: str) -> Reporter:
         from dagcheck.report.text import write_text
 
         return write_text
+    if name == "full":
+        from dagcheck.report.text import write_full
+
+        return write_full
     if name == "json":
         from dagcheck.report.json import write_json
 
@@ -23,4 +27,4 @@ def reporter(name: str) -> Reporter:
     raise KeyError(name)
 
 
-REPORTERS = ("text", "json")
+REPORTERS = ("text", "full", "json")

@@ -1,8 +1,10 @@
-"""ruff-style text: ``path:line:col: CODE message``, then a one-line summary."""
+"""ruff-style text: ``path:line:col: CODE message`` (``full``: with the source line
+underlined), then a one-line summary."""
 
 from __future__ import annotations
 
 from collections import Counter
+from pathlib import Path
 from typing import TextIO
 
 from dagcheck.findings import Finding, Severity
@@ -10,8 +12,43 @@ from dagcheck.findings import Finding, Severity
 
 def write_text(findings: list[Finding], out: TextIO) -> None:
     for finding in findings:
-        location = f"{finding.path.as_posix()}:{finding.span.line}:{finding.span.column}"
-        out.write(f"{location}: {finding.code} {finding.message}\n")
+        out.write(_headline(finding))
+    _write_summary(findings, out)
+
+
+def write_full(findings: list[Finding], out: TextIO) -> None:
+    """Each finding with the source line it points at, underlined."""
+    lines_by_path: dict[Path, list[str]] = {}
+    for finding in findings:
+        out.write(_headline(finding))
+        if finding.path not in lines_by_path:
+            try:
+                text = finding.path.read_text(encoding="utf-8", errors="replace")
+            except OSError:
+                text = ""
+            lines_by_path[finding.path] = text.splitlines()
+        out.write(_excerpt(lines_by_path[finding.path], finding))
+    _write_summary(findings, out)
+
+
+def _headline(finding: Finding) -> str:
+    location = f"{finding.path.as_posix()}:{finding.span.line}:{finding.span.column}"
+    return f"{location}: {finding.code} {finding.message}\n"
+
+
+def _excerpt(lines: list[str], finding: Finding) -> str:
+    span = finding.span
+    if not 1 <= span.line <= len(lines):
+        return "\n"
+    source = lines[span.line - 1]
+    end = span.end_column if span.end_line == span.line else len(source) + 1
+    width = len(str(span.line))
+    gutter = " " * width
+    marker = " " * (span.column - 1) + "^" * max(1, end - span.column)
+    return f"{gutter} |\n{span.line} | {source}\n{gutter} | {marker}\n\n"
+
+
+def _write_summary(findings: list[Finding], out: TextIO) -> None:
     if not findings:
         out.write("All checks passed!\n")
         return
