@@ -16,7 +16,7 @@ from dagcheck.checklist import (
 )
 from dagcheck.config import RuleOptions
 from dagcheck.engine import FileModel, Options, run
-from dagcheck.rules import registered_rules, registered_run_rules
+from dagcheck.rules import registered_file_rules, registered_rules, registered_run_rules
 
 DOCS = load_checklist()
 RULE_DOCS = [doc for doc in DOCS.values() if doc.area != "dagcheck"]
@@ -37,7 +37,7 @@ def check_source(tmp_path: Path, doc: RuleDoc, source: str | None) -> FileModel:
 
 
 def test_every_registered_rule_has_yaml_and_every_yaml_rule_is_implemented() -> None:
-    implemented = {*registered_rules(), *registered_run_rules()}
+    implemented = {*registered_rules(), *registered_file_rules(), *registered_run_rules()}
     assert implemented == {doc.code for doc in RULE_DOCS}
 
 

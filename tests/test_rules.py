@@ -41,6 +41,39 @@ def located(found: list[Finding]) -> list[str]:
 CASES = [
     pytest.param(
         """
+        from airflow.models import Variable as V
+        from airflow.sdk import Variable, task
+
+        BUCKET = Variable.get("bucket")
+
+
+        def owner():
+            return V.get("owner")
+
+
+        def never_called():
+            return Variable.get("unused")
+
+
+        def in_callable():
+            return Variable.get("at_run_time")
+
+
+        with DAG("d", schedule="@daily", start_date=datetime(2024, 1, 1),
+                 default_args={"owner": owner()}):
+            @task
+            def in_task():
+                return Variable.get("at_run_time")
+
+            in_task()
+            BashOperator(task_id="b", bash_command="echo {{ var.value.bucket }}")
+        """,
+        "DC901",
+        ["DC901 4", "DC901 8"],
+        id="DC901-parse-time-reads-not-task-code",
+    ),
+    pytest.param(
+        """
         with DAG("d", schedule="@daily", start_date=datetime(2024, 1, 1),
                  default_args={"depends_on_past": True}):
             BashOperator(task_id="a", bash_command="a.sh")

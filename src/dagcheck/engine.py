@@ -15,15 +15,20 @@ from pathlib import Path
 
 import libcst as cst
 
-from dagcheck.checklist import load_checklist
+from dagcheck.checklist import RuleDoc, load_checklist
 from dagcheck.config import RuleOptions
 from dagcheck.discover import discover, mentions_a_framework
 from dagcheck.findings import Finding, Severity
 from dagcheck.model.airflow import build_airflow_pipelines
-from dagcheck.model.pipeline import Pipeline, Span
+from dagcheck.model.pipeline import Pipeline, SourceFile, Span
 from dagcheck.model.positions import SpanTable
 from dagcheck.model.values import ModuleConstants, Scope
-from dagcheck.rules import Report, registered_rules, registered_run_rules
+from dagcheck.rules import (
+    Report,
+    registered_file_rules,
+    registered_rules,
+    registered_run_rules,
+)
 from dagcheck.suppressions import Suppressions, read_suppressions
 
 # Below this many files per process, starting processes costs more than it saves.
@@ -56,7 +61,11 @@ class Options:
 
     def selected_rules(self, path: Path, *, run_rules: bool = False) -> list[str]:
         ignored = (*self.ignore, *self._ignored_here(path))
-        rules = registered_run_rules() if run_rules else registered_rules()
+        rules = (
+            registered_run_rules()
+            if run_rules
+            else {**registered_rules(), **registered_file_rules()}
+        )
         return [
             code for code in rules if _matches(code, self.select) and not _matches(code, ignored)
         ]
@@ -126,8 +135,9 @@ def _check_across_files(models: list[FileModel], options: Options) -> None:
         for pipeline, report in check_rule(pipelines, options.policy):
             if code not in options.selected_rules(pipeline.file, run_rules=True):
                 continue
+            dag = pipeline.id if isinstance(pipeline.id, str) else None
             by_file[pipeline.file].findings.append(
-                _finding(code, report, pipeline, docs[code].severity, options)
+                _finding(code, report, pipeline.file, dag, docs[code], options)
             )
 
 
@@ -214,7 +224,7 @@ def build_file(
     source = source_bytes.decode(module.encoding).removeprefix("\ufeff")
     spans = SpanTable()
     constants = ModuleConstants(_search_roots(path, root), scopes)
-    pipelines = build_airflow_pipelines(
+    source_file = build_airflow_pipelines(
         path,
         module,
         spans,
@@ -222,33 +232,38 @@ def build_file(
         package=_package_of(path, root),
         target_airflow=options.target_airflow,
     )
-    findings = _check_pipelines(path, pipelines, options)
+    findings = _check_file(source_file, options)
     spans.resolve(module, source)
-    return FileModel(path, pipelines, findings, read_suppressions(source))
+    return FileModel(path, source_file.pipelines, findings, read_suppressions(source))
 
 
-def _check_pipelines(path: Path, pipelines: list[Pipeline], options: Options) -> list[Finding]:
-    docs, rules = load_checklist(), registered_rules()
+def _check_file(source: SourceFile, options: Options) -> list[Finding]:
+    docs, pipeline_rules, file_rules = load_checklist(), registered_rules(), registered_file_rules()
     findings = []
-    for code in options.selected_rules(path) if pipelines else ():
-        for pipeline in pipelines:
-            for report in rules[code](pipeline, options.policy):
-                findings.append(_finding(code, report, pipeline, docs[code].severity, options))
+    for code in options.selected_rules(source.path):
+        for pipeline in source.pipelines if code in pipeline_rules else ():
+            for report in pipeline_rules[code](pipeline, options.policy):
+                dag = pipeline.id if isinstance(pipeline.id, str) else None
+                findings.append(_finding(code, report, source.path, dag, docs[code], options))
+        for report in file_rules[code](source, options.policy) if code in file_rules else ():
+            findings.append(
+                _finding(code, report, source.path, report.pipeline_id, docs[code], options)
+            )
     return findings
 
 
 def _finding(
-    code: str, report: Report, pipeline: Pipeline, default: Severity, options: Options
+    code: str, report: Report, path: Path, dag: str | None, doc: RuleDoc, options: Options
 ) -> Finding:
     task = report.task
     return Finding(
         code=code,
         message=report.message,
-        path=pipeline.file,
+        path=path,
         span=report.span,
         # The team's choice wins over a rule's version-specific severity and the default.
-        severity=options.severity.get(code) or report.severity or default,
-        pipeline=pipeline.id if isinstance(pipeline.id, str) else None,
+        severity=options.severity.get(code) or report.severity or doc.severity,
+        pipeline=dag,
         task=task.id if task is not None and isinstance(task.id, str) else None,
     )
 

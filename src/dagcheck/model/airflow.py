@@ -23,9 +23,11 @@ import libcst as cst
 from dagcheck.model.pipeline import (
     Edge,
     ObjectValue,
+    ParseTimeCall,
     Pipeline,
     Provenance,
     Setting,
+    SourceFile,
     Task,
     TaskGroup,
     TaskKind,
@@ -86,6 +88,34 @@ _CROSS_DOWNSTREAM = {
     "airflow.models.cross_downstream",
 }
 _LABELS = {"airflow.utils.edgemodifier.Label", "airflow.sdk.Label"}
+
+# Calls that cost a round trip to the metadata database, a secrets backend or the network;
+# the scheduler re-parses DAG files every ~30 s, so at parse time they run constantly.
+VARIABLE_AND_CONNECTION_CALLS = {
+    "airflow.models.Variable.get",
+    "airflow.models.variable.Variable.get",
+    "airflow.sdk.Variable.get",
+    "airflow.sdk.definitions.variable.Variable.get",
+    "airflow.hooks.base.BaseHook.get_connection",
+    "airflow.sdk.BaseHook.get_connection",
+    "airflow.sdk.bases.hook.BaseHook.get_connection",
+    "airflow.models.Connection.get_connection_from_secrets",
+    "airflow.models.connection.Connection.get_connection_from_secrets",
+    "airflow.sdk.Connection.get",
+}
+NETWORK_CALLS = {
+    *(f"requests.{verb}" for verb in ("get", "post", "put", "patch", "delete", "head", "request")),
+    *(f"httpx.{verb}" for verb in ("get", "post", "put", "patch", "delete", "head", "request")),
+    "urllib.request.urlopen",
+    "boto3.client",
+    "boto3.resource",
+    "psycopg2.connect",
+    "pymysql.connect",
+    "sqlite3.connect",
+    "sqlalchemy.create_engine",
+    "snowflake.connector.connect",
+}
+PARSE_TIME_CALLS = VARIABLE_AND_CONNECTION_CALLS | NETWORK_CALLS
 
 # Settings every operator accepts (BaseOperator), with Airflow's defaults per major version.
 _TASK_DEFAULTS: dict[str, Any] = {
@@ -289,10 +319,10 @@ def build_airflow_pipelines(
     *,
     package: str | None,
     target_airflow: str = "auto",
-) -> list[Pipeline]:
+) -> SourceFile:
     builder = _Builder(path, spans, constants, package, target_airflow)
     builder.run(module)
-    return [dag.pipeline for dag in builder.dags]
+    return SourceFile(path, [dag.pipeline for dag in builder.dags], builder.parse_time_calls)
 
 
 class _Builder(Evaluator):
@@ -315,6 +345,7 @@ class _Builder(Evaluator):
         self.call_depth = 0
         # Tasks turned into setups/teardowns with .as_setup()/.as_teardown().
         self.marked_setup_teardown: set[int] = set()
+        self.parse_time_calls: list[ParseTimeCall] = []
 
     # -- entry --------------------------------------------------------------------------
 
@@ -603,6 +634,17 @@ class _Builder(Evaluator):
         return False
 
     def call_imported(self, qualname: str, node: cst.Call, args: _Args) -> Any:
+        if qualname in PARSE_TIME_CALLS:
+            # Task code is never interpreted: whatever is called here runs at parse time.
+            dag = self.dag_stack[-1].pipeline.id if self.dag_stack else None
+            self.parse_time_calls.append(
+                ParseTimeCall(
+                    qualname,
+                    code_of(node),
+                    self.spans.span(node),
+                    dag if isinstance(dag, str) else None,
+                )
+            )
         if qualname in _DAG_CLASSES:
             return self.create_dag(node, "dag-constructor", args.named("dag_id"), name=None)
         if qualname in _TASK_GROUP_CLASSES:

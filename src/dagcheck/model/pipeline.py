@@ -158,6 +158,26 @@ class Pipeline:
             self.incomplete_reasons.append(reason)
 
 
+@dataclass(frozen=True)
+class ParseTimeCall:
+    """A call made every time the scheduler parses the file: at module level, in DAG or
+    operator arguments, or in helpers called from there (never inside task code)."""
+
+    qualname: str
+    text: str
+    span: Span = field(compare=False)
+    pipeline: str | None = None  # the DAG being defined when the call is made, if any
+
+
+@dataclass
+class SourceFile:
+    """What the builder learned about one file: its pipelines and its parse-time calls."""
+
+    path: Path
+    pipelines: list[Pipeline] = field(default_factory=list)
+    parse_time_calls: list[ParseTimeCall] = field(default_factory=list)
+
+
 def to_jsonable(value: Any) -> Any:
     """Render a model value for JSON output (timedelta as seconds, datetimes as ISO)."""
     if isinstance(value, WallClock):

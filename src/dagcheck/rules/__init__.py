@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import Any
 
 from dagcheck.config import RuleOptions
 from dagcheck.findings import Severity
-from dagcheck.model.pipeline import Pipeline, Provenance, Setting, Span, Task
+from dagcheck.model.pipeline import Pipeline, Provenance, Setting, SourceFile, Span, Task
 
 
 @dataclass(frozen=True)
@@ -24,34 +25,41 @@ class Report:
     task: Task | None = None
     # Only for rules whose stakes differ by target version (deprecated on 2, removed on 3).
     severity: Severity | None = None
+    # For rules about a whole file: the DAG the finding concerns, when there is one.
+    pipeline_id: str | None = None
 
 
 RuleCheck = Callable[[Pipeline, RuleOptions], Iterator[Report]]
+# A rule about a whole file (what it does at parse time, outside any one pipeline).
+FileRuleCheck = Callable[[SourceFile, RuleOptions], Iterator[Report]]
 # A rule that compares the pipelines of every file of the run: reports which pipeline.
 RunRuleCheck = Callable[[list[Pipeline], RuleOptions], Iterator[tuple[Pipeline, Report]]]
 
 _REGISTRY: dict[str, RuleCheck] = {}
+_FILE_REGISTRY: dict[str, FileRuleCheck] = {}
 _RUN_REGISTRY: dict[str, RunRuleCheck] = {}
 
 
-def rule(code: str) -> Callable[[RuleCheck], RuleCheck]:
-    def register(check: RuleCheck) -> RuleCheck:
-        if code in _REGISTRY or code in _RUN_REGISTRY:
+def _registrar(registry: dict[str, Any], code: str) -> Callable[[Any], Any]:
+    def register(check: Any) -> Any:
+        if any(code in r for r in (_REGISTRY, _FILE_REGISTRY, _RUN_REGISTRY)):
             raise ValueError(f"{code} is registered twice")
-        _REGISTRY[code] = check
+        registry[code] = check
         return check
 
     return register
+
+
+def rule(code: str) -> Callable[[RuleCheck], RuleCheck]:
+    return _registrar(_REGISTRY, code)
+
+
+def file_rule(code: str) -> Callable[[FileRuleCheck], FileRuleCheck]:
+    return _registrar(_FILE_REGISTRY, code)
 
 
 def run_rule(code: str) -> Callable[[RunRuleCheck], RunRuleCheck]:
-    def register(check: RunRuleCheck) -> RunRuleCheck:
-        if code in _REGISTRY or code in _RUN_REGISTRY:
-            raise ValueError(f"{code} is registered twice")
-        _RUN_REGISTRY[code] = check
-        return check
-
-    return register
+    return _registrar(_RUN_REGISTRY, code)
 
 
 def registered_rules() -> dict[str, RuleCheck]:
@@ -60,6 +68,7 @@ def registered_rules() -> dict[str, RuleCheck]:
         callbacks,
         idempotency,
         ownership,
+        parse_time,
         retry,
         scheduling,
         sla,
@@ -68,6 +77,12 @@ def registered_rules() -> dict[str, RuleCheck]:
     )
 
     return dict(sorted(_REGISTRY.items()))
+
+
+def registered_file_rules() -> dict[str, FileRuleCheck]:
+    """Rules over a whole file, by code."""
+    registered_rules()  # imports the area modules
+    return dict(sorted(_FILE_REGISTRY.items()))
 
 
 def registered_run_rules() -> dict[str, RunRuleCheck]:
