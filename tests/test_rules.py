@@ -41,6 +41,25 @@ def located(found: list[Finding]) -> list[str]:
 CASES = [
     pytest.param(
         """
+        from airflow.providers.common.sql.operators.sql import SQLExecuteQueryOperator as SQL
+
+        TABLE = os.environ["TABLE"]
+        with DAG("d", schedule="@daily", start_date=datetime(2024, 1, 1)):
+            SQL(task_id="append", sql="insert into t select * from s")
+            SQL(task_id="merge", sql="MERGE INTO t USING s ON t.id = s.id ...")
+            SQL(task_id="slice", sql=["DELETE FROM t WHERE day = '{{ ds }}'", "INSERT INTO t ..."])
+            SQL(task_id="file", sql="queries/load.sql")
+            SQL(task_id="fmt", sql=f"SELECT * FROM {TABLE}")
+            SQL(task_id="pct", sql="SELECT * FROM %s" % TABLE)
+            SQL(task_id="dotformat", sql="SELECT * FROM {}".format(TABLE))
+            SQL(task_id="literal_f", sql=f"SELECT * FROM {'t'} WHERE day = '{{{{ ds }}}}'")
+        """,
+        "DC103,DC904",
+        ["DC103 5", "DC904 10", "DC904 11", "DC904 9"],
+        id="DC103-DC904-what-the-sql-argument-says",
+    ),
+    pytest.param(
+        """
         from airflow.models import Variable as V
         from airflow.sdk import Variable, task
 

@@ -952,6 +952,9 @@ class _Builder(Evaluator):
         task = Task(task_id, operator, kind, self.spans.span(node), mapped=mapped)
         task.callable = _callable_name(keywords)
         task.settings = self.task_settings(dag, group, keywords, {}, args.opaque, kind)
+        if "sql" in keywords:  # what a SQL operator runs: idempotency and injection rules
+            value, arg = keywords["sql"]
+            task.settings["sql"] = self.setting_from_arg(value, arg, Provenance.TASK)
         ref = self.add_task(dag, group, task)
         self.data_dependencies(args.values(), ref, node)
         return ref

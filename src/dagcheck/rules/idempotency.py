@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 from dagcheck.config import RuleOptions
@@ -32,3 +33,33 @@ def depends_on_past(pipeline: Pipeline, policy: RuleOptions) -> Iterator[Report]
             "on-call knows",
             tasks[0] if len(tasks) == 1 else None,
         )
+
+
+_INSERT = re.compile(r"\binsert\s+into\b", re.IGNORECASE)
+# What makes a write safe to repeat: an upsert, an overwrite, or a delete of the run's slice
+# (a DELETE whose condition is templated on the run, e.g. WHERE day = '{{ ds }}').
+_REPEATABLE = re.compile(
+    r"\bmerge\b|\bon\s+conflict\b|\bon\s+duplicate\s+key\b|\binsert\s+overwrite\b"
+    r"|\breplace\s+into\b|\bupsert\b|\btruncate\b|\bdelete\s+from\b[^;]*\{\{",
+    re.IGNORECASE,
+)
+
+
+@rule("DC103")
+def insert_without_idempotent_write(pipeline: Pipeline, policy: RuleOptions) -> Iterator[Report]:
+    for task in pipeline.tasks:
+        sql = task.setting("sql")
+        if sql is None or sql.span is None:
+            continue
+        statements = sql.value if isinstance(sql.value, list) else [sql.value]
+        if not all(isinstance(statement, str) for statement in statements):
+            continue
+        text = "\n".join(statements)
+        if _INSERT.search(text) and not _REPEATABLE.search(text):
+            yield Report(
+                sql.span,
+                f"{describe(pipeline, task)} runs INSERT INTO with no MERGE, upsert, overwrite "
+                "or delete of the run's slice: a retry or a re-run writes the rows twice; "
+                "delete the run's partition first (WHERE day = '{{ ds }}') or merge",
+                task,
+            )

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 from dagcheck.config import RuleOptions
 from dagcheck.model.airflow import NETWORK_CALLS, VARIABLE_AND_CONNECTION_CALLS
-from dagcheck.model.pipeline import SourceFile
-from dagcheck.rules import Report, file_rule
+from dagcheck.model.pipeline import Pipeline, SourceFile
+from dagcheck.rules import Report, describe, file_rule, rule
 
 
 @file_rule("DC901")
@@ -36,3 +37,24 @@ def network_call_at_parse_time(source: SourceFile, policy: RuleOptions) -> Itera
                 "failing endpoint slows or breaks DAG parsing; move it into a task",
                 pipeline_id=call.pipeline,
             )
+
+
+@rule("DC904")
+def sql_built_by_string_formatting(pipeline: Pipeline, policy: RuleOptions) -> Iterator[Report]:
+    for task in pipeline.tasks:
+        sql = task.setting("sql")
+        if sql is None or sql.known or sql.span is None:
+            continue  # a literal (even a templated one) is not built from values
+        text = sql.text
+        if _FORMATTED.match(text) or ".format(" in text or _PERCENT.search(text):
+            yield Report(
+                sql.span,
+                f"{describe(pipeline, task)} builds its SQL by string formatting from values "
+                "that are not literals: quoting bugs and injection; pass them as parameters "
+                "(parameters=...) or as templates ({{ params.x }})",
+                task,
+            )
+
+
+_FORMATTED = re.compile(r"^[rR]?[fF][rR]?['\"]")
+_PERCENT = re.compile(r"['\"]\s*%\s*[\w(]")
