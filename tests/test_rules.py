@@ -41,6 +41,22 @@ def located(found: list[Finding]) -> list[str]:
 CASES = [
     pytest.param(
         """
+        DB_PASSWORD = "hunter2-prod-9f8e"
+        TOKEN_PATH = "/var/run/secrets/token"
+        AWS_ACCESS_KEY_ID = "AKIAEXAMPLEEXAMPLE"
+        WAREHOUSE = "postgresql://etl:s3cr3t-pw@db.internal:5432/dw"
+        NO_PASSWORD = "postgresql://etl@db.internal/dw"
+        with DAG("d", schedule="@daily", start_date=datetime(2024, 1, 1),
+                 default_args={"api_key": "{{ var.value.api_key }}"}):
+            BashOperator(task_id="a", bash_command="a.sh", env={"GITHUB_TOKEN": "ghp_abcdef123456"})
+            BashOperator(task_id="b", bash_command="b.sh", env={"password": "********"})
+        """,
+        "DC903",
+        ["DC903 1", "DC903 4", "DC903 8"],
+        id="DC903-names-and-uris-not-paths-ids-templates-or-masks",
+    ),
+    pytest.param(
+        """
         from airflow.providers.common.sql.operators.sql import SQLExecuteQueryOperator as SQL
 
         TABLE = os.environ["TABLE"]
@@ -366,3 +382,20 @@ def test_duplicate_dag_id_across_files_is_reported_on_the_later_file(tmp_path: P
         ],
         "c_sales_muted.py": [],
     }
+
+
+def test_secret_findings_never_print_the_secret(tmp_path: Path) -> None:
+    found = findings(
+        tmp_path,
+        """
+        PASSWORD = "hunter2-prod-9f8e"
+        URI = "mysql://etl:s3cr3t-pw@db.internal/dw"
+        """,
+        "DC903",
+    )
+    assert [f.message for f in found] == [
+        "hard-coded credential: a literal value for 'PASSWORD' is written in the DAG file; keep "
+        "it in an Airflow Connection or a secrets backend and reference it by conn_id",
+        "hard-coded credential: a mysql:// connection URI with a password is written in the DAG "
+        "file; keep it in an Airflow Connection or a secrets backend and reference it by conn_id",
+    ]

@@ -22,6 +22,7 @@ import libcst as cst
 
 from dagcheck.model.pipeline import (
     Edge,
+    HardCodedSecret,
     ObjectValue,
     ParseTimeCall,
     Pipeline,
@@ -116,6 +117,36 @@ NETWORK_CALLS = {
     "snowflake.connector.connect",
 }
 PARSE_TIME_CALLS = VARIABLE_AND_CONNECTION_CALLS | NETWORK_CALLS
+
+# A name that holds a credential: it ends with the word (github_token, DB_PASSWORD), so that
+# token_path, secret_name and aws_access_key_id are not taken for one.
+_SECRET_NAME = re.compile(
+    r"(?:^|_)(?:password|passwd|secret|secret_key|token|api_?key|access_?key|private_?key"
+    r"|client_?secret)$",
+    re.IGNORECASE,
+)
+_URI_WITH_PASSWORD = re.compile(
+    r"(?P<scheme>[a-z][a-z0-9+.-]*)://[^/\s:@]+:(?P<password>[^@\s/]+)@", re.IGNORECASE
+)
+
+
+def looks_like_secret(name: str, value: str) -> bool:
+    # A URI is judged by whether it carries a password (below), not by the name holding it.
+    return bool(_SECRET_NAME.search(name)) and "://" not in value and not _is_placeholder(value)
+
+
+def _is_placeholder(value: str) -> bool:
+    """Empty, short, templated ({{ conn.x.password }}, ${ENV}), masked (*****) or a path to
+    where the secret is kept (/var/run/secrets/token)."""
+    text = value.strip()
+    return (
+        len(text) < 6
+        or "{{" in text
+        or text.startswith(("$", "/", "./", "~"))
+        or len(set(text)) == 1
+        or " " in text
+    )
+
 
 # Settings every operator accepts (BaseOperator), with Airflow's defaults per major version.
 _TASK_DEFAULTS: dict[str, Any] = {
@@ -322,7 +353,8 @@ def build_airflow_pipelines(
 ) -> SourceFile:
     builder = _Builder(path, spans, constants, package, target_airflow)
     builder.run(module)
-    return SourceFile(path, [dag.pipeline for dag in builder.dags], builder.parse_time_calls)
+    pipelines = [dag.pipeline for dag in builder.dags]
+    return SourceFile(path, pipelines, builder.parse_time_calls, builder.secrets)
 
 
 class _Builder(Evaluator):
@@ -346,6 +378,7 @@ class _Builder(Evaluator):
         # Tasks turned into setups/teardowns with .as_setup()/.as_teardown().
         self.marked_setup_teardown: set[int] = set()
         self.parse_time_calls: list[ParseTimeCall] = []
+        self.secrets: list[HardCodedSecret] = []
 
     # -- entry --------------------------------------------------------------------------
 
@@ -416,6 +449,8 @@ class _Builder(Evaluator):
             owner = self.evaluate(target.value)
             self.set_attribute(owner, target.attr.value, value, source or target)
             return
+        if isinstance(target, cst.Name) and source is not None:
+            self.note_secret("name", target.value, value, source)
         super().assign(target, value)
 
     def set_attribute(self, owner: Any, name: str, value: Any, source: cst.CSTNode) -> None:
@@ -616,9 +651,33 @@ class _Builder(Evaluator):
                     evaluated.opaque = True
             elif arg.keyword is not None:
                 evaluated.keywords[arg.keyword.value] = (value, arg)
+                self.note_secret("keyword", arg.keyword.value, value, arg.value)
             else:
                 evaluated.positional.append((value, arg))
         return evaluated
+
+    def note_secret(self, kind: str, name: str, value: Any, node: cst.CSTNode) -> None:
+        """Record a credential-like literal given to something named like a credential."""
+        if isinstance(value, str) and looks_like_secret(name, value):
+            self.secrets.append(HardCodedSecret(kind, name, self.spans.span(node)))
+
+    def _eval_Dict(self, node: cst.Dict) -> Any:
+        for element in node.elements:
+            if isinstance(element, cst.DictElement) and isinstance(element.key, cst.SimpleString):
+                key = element.key.evaluated_value
+                if isinstance(key, str) and isinstance(element.value, cst.SimpleString):
+                    self.note_secret("keyword", key, element.value.evaluated_value, element.value)
+        return super()._eval_Dict(node)
+
+    def _eval_SimpleString(self, node: cst.SimpleString) -> Any:
+        value = super()._eval_SimpleString(node)
+        if isinstance(value, str) and "://" in value:
+            match = _URI_WITH_PASSWORD.search(value)
+            if match and not _is_placeholder(match.group("password")):
+                self.secrets.append(
+                    HardCodedSecret("uri", match.group("scheme"), self.spans.span(node))
+                )
+        return value
 
     def passed_to_unknown_code(self, node: cst.Call, args: _Args) -> None:
         """A DAG, group or task handed to code we cannot follow may get tasks or edges there."""

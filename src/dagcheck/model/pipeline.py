@@ -169,13 +169,24 @@ class ParseTimeCall:
     pipeline: str | None = None  # the DAG being defined when the call is made, if any
 
 
+@dataclass(frozen=True)
+class HardCodedSecret:
+    """A literal that looks like a credential; the model never keeps the secret itself."""
+
+    kind: str  # "keyword" (password="..."), "name" (API_TOKEN = "..."), "uri" (user:pw@host)
+    name: str  # the keyword, variable or URI scheme
+    span: Span = field(compare=False)
+
+
 @dataclass
 class SourceFile:
-    """What the builder learned about one file: its pipelines and its parse-time calls."""
+    """What the builder learned about one file: its pipelines, its parse-time calls and the
+    credential-like literals in code that runs at parse time."""
 
     path: Path
     pipelines: list[Pipeline] = field(default_factory=list)
     parse_time_calls: list[ParseTimeCall] = field(default_factory=list)
+    secrets: list[HardCodedSecret] = field(default_factory=list)
 
 
 def to_jsonable(value: Any) -> Any:

@@ -58,3 +58,18 @@ def sql_built_by_string_formatting(pipeline: Pipeline, policy: RuleOptions) -> I
 
 _FORMATTED = re.compile(r"^[rR]?[fF][rR]?['\"]")
 _PERCENT = re.compile(r"['\"]\s*%\s*[\w(]")
+
+
+@file_rule("DC903")
+def hard_coded_secret(source: SourceFile, policy: RuleOptions) -> Iterator[Report]:
+    for secret in source.secrets:
+        # Never the value: findings end up in CI logs and code-scanning alerts.
+        if secret.kind == "uri":
+            what = f"a {secret.name}:// connection URI with a password"
+        else:
+            what = f"a literal value for {secret.name!r}"
+        yield Report(
+            secret.span,
+            f"hard-coded credential: {what} is written in the DAG file; keep it in an Airflow "
+            "Connection or a secrets backend and reference it by conn_id",
+        )
