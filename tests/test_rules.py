@@ -44,6 +44,7 @@ CASES = [
         DB_PASSWORD = "hunter2-prod-9f8e"
         TOKEN_PATH = "/var/run/secrets/token"
         AWS_ACCESS_KEY_ID = "AKIAEXAMPLEEXAMPLE"
+        RESOURCE_PASSWORD = "Passwords"
         WAREHOUSE = "postgresql://etl:s3cr3t-pw@db.internal:5432/dw"
         NO_PASSWORD = "postgresql://etl@db.internal/dw"
         with DAG("d", schedule="@daily", start_date=datetime(2024, 1, 1),
@@ -52,7 +53,7 @@ CASES = [
             BashOperator(task_id="b", bash_command="b.sh", env={"password": "********"})
         """,
         "DC903",
-        ["DC903 1", "DC903 4", "DC903 8"],
+        ["DC903 1", "DC903 5", "DC903 9"],
         id="DC903-names-and-uris-not-paths-ids-templates-or-masks",
     ),
     pytest.param(

@@ -125,14 +125,21 @@ _SECRET_NAME = re.compile(
     r"|client_?secret)$",
     re.IGNORECASE,
 )
+_PLAIN_WORD = re.compile(r"^[A-Za-z_][A-Za-z_. -]*$")
 _URI_WITH_PASSWORD = re.compile(
     r"(?P<scheme>[a-z][a-z0-9+.-]*)://[^/\s:@]+:(?P<password>[^@\s/]+)@", re.IGNORECASE
 )
 
 
 def looks_like_secret(name: str, value: str) -> bool:
-    # A URI is judged by whether it carries a password (below), not by the name holding it.
-    return bool(_SECRET_NAME.search(name)) and "://" not in value and not _is_placeholder(value)
+    # A URI is judged by whether it carries a password (below), not by the name holding it;
+    # a plain word ("Passwords", "_token") names a thing rather than being a credential.
+    return (
+        bool(_SECRET_NAME.search(name))
+        and "://" not in value
+        and not _PLAIN_WORD.match(value)
+        and not _is_placeholder(value)
+    )
 
 
 def _is_placeholder(value: str) -> bool:
