@@ -41,6 +41,39 @@ def located(found: list[Finding]) -> list[str]:
 CASES = [
     pytest.param(
         """
+        import time
+        from datetime import date
+        from airflow.providers.standard.operators.python import PythonOperator
+        from airflow.sdk import task
+
+
+        def export():
+            from datetime import datetime as dt
+            started = time.time()
+            stamp = dt.now().isoformat()
+            return dt.now().date(), started, stamp
+
+
+        with DAG("d", schedule="@daily", start_date=datetime(2024, 1, 1)):
+            @task
+            def extract(ds=None):
+                return ds
+
+            @task
+            def legacy():
+                return date.today()
+
+            extract()
+            legacy()
+            PythonOperator(task_id="export", python_callable=export)
+            BashOperator(task_id="stamp", bash_command=f"stamp.sh {datetime.now():%Y%m%d}")
+        """,
+        "DC102",
+        ["DC102 11", "DC102 21", "DC102 26"],
+        id="DC102-clock-reads-in-callables-and-arguments-not-durations",
+    ),
+    pytest.param(
+        """
         DB_PASSWORD = "hunter2-prod-9f8e"
         TOKEN_PATH = "/var/run/secrets/token"
         AWS_ACCESS_KEY_ID = "AKIAEXAMPLEEXAMPLE"

@@ -21,6 +21,7 @@ from typing import Any
 import libcst as cst
 
 from dagcheck.model.pipeline import (
+    ClockRead,
     Edge,
     HardCodedSecret,
     ObjectValue,
@@ -37,6 +38,7 @@ from dagcheck.model.pipeline import (
 )
 from dagcheck.model.positions import SpanTable
 from dagcheck.model.values import (
+    WALL_CLOCK,
     Evaluator,
     ImportedName,
     ModuleConstants,
@@ -386,6 +388,7 @@ class _Builder(Evaluator):
         self.marked_setup_teardown: set[int] = set()
         self.parse_time_calls: list[ParseTimeCall] = []
         self.secrets: list[HardCodedSecret] = []
+        self._clock_reads: dict[cst.FunctionDef, list[ClockRead]] = {}
 
     # -- entry --------------------------------------------------------------------------
 
@@ -578,6 +581,16 @@ class _Builder(Evaluator):
                 return  # `else:` runs only when the loop was not broken
         if statement.orelse is not None:
             self.exec_block(statement.orelse.body.body)
+
+    def clock_reads_in(self, function: _Function) -> list[ClockRead]:
+        """Calls in a task's code that read the wall clock, once per function."""
+        if function.node not in self._clock_reads:
+            finder = _ClockReadFinder(Scope(function.scope), self.package)
+            function.node.body.visit(finder)
+            self._clock_reads[function.node] = [
+                ClockRead(code_of(call), self.spans.span(call)) for call in finder.calls
+            ]
+        return self._clock_reads[function.node]
 
     def is_setup_or_teardown(self, task: Task) -> bool:
         return (
@@ -1017,6 +1030,12 @@ class _Builder(Evaluator):
         kind = task_kind(operator)
         task = Task(task_id, operator, kind, self.spans.span(node), mapped=mapped)
         task.callable = _callable_name(keywords)
+        for name, (value, arg) in keywords.items():
+            if isinstance(value, WallClock) and name not in ("start_date", "end_date"):
+                task.clock_reads.append(ClockRead(value.text, self.spans.span(arg.value), True))
+        python_callable = keywords.get("python_callable", (None, None))[0]
+        if isinstance(python_callable, _Function):
+            task.clock_reads.extend(self.clock_reads_in(python_callable))
         task.settings = self.task_settings(dag, group, keywords, {}, args.opaque, kind)
         if "sql" in keywords:  # what a SQL operator runs: idempotency and injection rules
             value, arg = keywords["sql"]
@@ -1042,6 +1061,7 @@ class _Builder(Evaluator):
         kind = task_kind(function.operator)
         task = Task(task_id, function.operator, kind, self.spans.span(node), mapped=mapped)
         task.callable = function.function.node.name.value
+        task.clock_reads.extend(self.clock_reads_in(function.function))
         task.settings = self.task_settings(
             dag, group, call.keywords, decorator.keywords, call.opaque or decorator.opaque, kind
         )
@@ -1313,6 +1333,46 @@ def _is_literal(value: Any) -> bool:
 
 def _literal_text(value: Any) -> str:
     return repr(value) if _is_literal(value) else getattr(value, "text", type(value).__name__)
+
+
+class _ClockReadFinder(cst.CSTVisitor):
+    """Finds ``datetime.now()`` and friends in task code, resolving names through the
+    module's imports and the function's own."""
+
+    # Durations (time.time() differences) are not data windows: only date-giving reads count.
+    _DATE_READS = frozenset(WALL_CLOCK - {"time.time"})
+
+    # now().isoformat() / .timestamp() stamps a record (a watermark, "submitted_at"); it does
+    # not pick the data a run processes.
+    _STAMPS = frozenset({"isoformat", "timestamp"})
+
+    def __init__(self, scope: Scope, package: str | None) -> None:
+        self.scope = scope
+        self.package = package
+        self.calls: list[cst.Call] = []
+        self._stamps: set[int] = set()
+
+    def visit_Import(self, node: cst.Import) -> None:
+        bind_import(self.scope, node, self.package)
+
+    def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
+        bind_import(self.scope, node, self.package)
+
+    def visit_Call(self, node: cst.Call) -> None:
+        func = node.func
+        if isinstance(func, cst.Attribute) and func.attr.value in self._STAMPS:
+            self._stamps.add(id(func.value))  # calls are visited outside-in
+        if id(node) not in self._stamps and self._qualname(func) in self._DATE_READS:
+            self.calls.append(node)
+
+    def _qualname(self, expression: cst.BaseExpression) -> str | None:
+        if isinstance(expression, cst.Name):
+            value = self.scope.lookup(expression.value)
+            return value.qualname if isinstance(value, ImportedName) else None
+        if isinstance(expression, cst.Attribute):
+            base = self._qualname(expression.value)
+            return f"{base}.{expression.attr.value}" if base else None
+        return None
 
 
 def _detect_version(module: cst.Module) -> str:

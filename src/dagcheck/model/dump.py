@@ -35,6 +35,10 @@ def task_as_dict(task: Task) -> dict[str, Any]:
         "group": task.group,
         "mapped": task.mapped,
         "callable": task.callable,
+        "clock_reads": [
+            {"text": read.text, "in_argument": read.in_argument, "span": span_as_dict(read.span)}
+            for read in task.clock_reads
+        ],
         "span": span_as_dict(task.span),
         "settings": {name: setting_as_dict(s) for name, s in sorted(task.settings.items())},
     }

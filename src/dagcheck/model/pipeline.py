@@ -105,9 +105,19 @@ class Task:
     group: str | None = None  # id of the innermost task group
     mapped: bool = False  # .expand()/.partial() dynamic task mapping
     callable: str | None = None  # the Python function a python-like task runs, when known
+    clock_reads: list[ClockRead] = field(default_factory=list)
 
     def setting(self, name: str) -> Setting | None:
         return self.settings.get(name)
+
+
+@dataclass(frozen=True)
+class ClockRead:
+    """Where task code or a task argument reads the wall clock (``datetime.now()``)."""
+
+    text: str
+    span: Span = field(compare=False)
+    in_argument: bool = False  # an operator argument: evaluated at every parse of the file
 
 
 @dataclass(frozen=True)

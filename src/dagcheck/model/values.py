@@ -25,7 +25,7 @@ from dagcheck.model.pipeline import ObjectValue, Unknown, WallClock
 
 _EMPTY_MODULE = cst.Module(body=[])
 # Calls that read the clock: a DAG argument built from them changes at every parse.
-_WALL_CLOCK = {
+WALL_CLOCK = {
     "datetime.datetime.now",
     "datetime.datetime.utcnow",
     "datetime.datetime.today",
@@ -275,6 +275,8 @@ class Evaluator:
                 parts.append(part.value)
                 continue
             value = self.evaluate(part.expression)
+            if isinstance(value, WallClock):
+                return WallClock(code_of(node))  # f"load {datetime.now()}" still moves
             if (
                 isinstance(value, Unknown | ImportedName)
                 or part.conversion is not None
@@ -505,7 +507,7 @@ class Evaluator:
 
     def wall_clock(self, node: cst.Call, callee: Any) -> WallClock | None:
         """``datetime.now()``, ``days_ago(1)``, ``pendulum.now().subtract(days=1)``."""
-        if isinstance(callee, ImportedName) and callee.qualname in _WALL_CLOCK:
+        if isinstance(callee, ImportedName) and callee.qualname in WALL_CLOCK:
             return WallClock(code_of(node))
         if isinstance(callee, WallClock):  # a method of a clock reading
             return WallClock(code_of(node))

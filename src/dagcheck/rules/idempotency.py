@@ -6,6 +6,7 @@ import re
 from collections.abc import Iterator
 
 from dagcheck.config import RuleOptions
+from dagcheck.findings import Severity
 from dagcheck.model.pipeline import Pipeline, WallClock
 from dagcheck.rules import Report, by_origin, describe, describe_tasks, rule
 
@@ -63,3 +64,26 @@ def insert_without_idempotent_write(pipeline: Pipeline, policy: RuleOptions) -> 
                 "delete the run's partition first (WHERE day = '{{ ds }}') or merge",
                 task,
             )
+
+
+@rule("DC102")
+def wall_clock_in_task(pipeline: Pipeline, policy: RuleOptions) -> Iterator[Report]:
+    for task in pipeline.tasks:
+        for read in task.clock_reads:
+            if read.in_argument:
+                yield Report(
+                    read.span,
+                    f"{describe(pipeline, task)} gets {read.text} as an argument: it is "
+                    "computed when the file is parsed, not for the run; use a template such as "
+                    "{{ ds }} or {{ data_interval_start }}",
+                    task,
+                    severity=Severity.WARNING,
+                )
+            else:
+                yield Report(
+                    read.span,
+                    f"{describe(pipeline, task)} reads the clock ({read.text}) in its code: a "
+                    "retry or a backfill selects a different window than the run's; use the "
+                    "run's data_interval_start/logical date from the context",
+                    task,
+                )
