@@ -30,6 +30,7 @@ from dagcheck.model.pipeline import (
     Provenance,
     Setting,
     SourceFile,
+    Span,
     Task,
     TaskGroup,
     TaskKind,
@@ -363,7 +364,9 @@ def build_airflow_pipelines(
     builder = _Builder(path, spans, constants, package, target_airflow)
     builder.run(module)
     pipelines = [dag.pipeline for dag in builder.dags]
-    return SourceFile(path, pipelines, builder.parse_time_calls, builder.secrets)
+    return SourceFile(
+        path, pipelines, builder.parse_time_calls, builder.secrets, builder.top_level_imports
+    )
 
 
 class _Builder(Evaluator):
@@ -388,6 +391,7 @@ class _Builder(Evaluator):
         self.marked_setup_teardown: set[int] = set()
         self.parse_time_calls: list[ParseTimeCall] = []
         self.secrets: list[HardCodedSecret] = []
+        self.top_level_imports: list[tuple[str, Span]] = []
         self._clock_reads: dict[cst.FunctionDef, list[ClockRead]] = {}
 
     # -- entry --------------------------------------------------------------------------
@@ -445,6 +449,10 @@ class _Builder(Evaluator):
                 self.scope.bind(small.target.value, Unknown(code_of(small.target)))
         elif isinstance(small, cst.Import | cst.ImportFrom):
             bind_import(self.scope, small, self.package)
+            if self.call_depth == 0:  # module level: runs at every parse of the file
+                self.top_level_imports.extend(
+                    (module, self.spans.span(small)) for module in _imported_modules(small)
+                )
         elif isinstance(small, cst.Return):
             raise _Return(self.evaluate(small.value) if small.value is not None else None)
         elif isinstance(small, cst.Break):
@@ -1259,6 +1267,12 @@ def _looks_like_operator(qualname: str) -> bool:
 def _text_of(keywords: dict[str, tuple[Any, cst.Arg]], name: str) -> str:
     arg = keywords.get(name, (None, None))[1]
     return code_of(arg.value) if arg is not None else name
+
+
+def _imported_modules(node: cst.Import | cst.ImportFrom) -> list[str]:
+    if isinstance(node, cst.Import):
+        return [code_of(alias.name) for alias in node.names]
+    return [code_of(node.module)] if node.module is not None and not node.relative else []
 
 
 def _first_keyword(name: str, *calls: _Args) -> Any:

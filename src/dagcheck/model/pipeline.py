@@ -197,6 +197,8 @@ class SourceFile:
     pipelines: list[Pipeline] = field(default_factory=list)
     parse_time_calls: list[ParseTimeCall] = field(default_factory=list)
     secrets: list[HardCodedSecret] = field(default_factory=list)
+    # Modules imported at module level (so at every parse), with where: name → span.
+    top_level_imports: list[tuple[str, Span]] = field(default_factory=list)
 
 
 def to_jsonable(value: Any) -> Any:

@@ -73,3 +73,25 @@ def hard_coded_secret(source: SourceFile, policy: RuleOptions) -> Iterator[Repor
             f"hard-coded credential: {what} is written in the DAG file; keep it in an Airflow "
             "Connection or a secrets backend and reference it by conn_id",
         )
+
+
+# Libraries that take a second or more to import; Airflow's best practices name them.
+HEAVY_LIBRARIES = frozenset(
+    {
+        "pandas", "numpy", "scipy", "sklearn", "tensorflow", "torch", "keras", "transformers",
+        "pyspark", "polars", "matplotlib", "seaborn", "dask", "xgboost", "lightgbm",
+    }
+)  # fmt: skip
+
+
+@file_rule("DC905")
+def heavy_import_at_parse_time(source: SourceFile, policy: RuleOptions) -> Iterator[Report]:
+    if not source.pipelines:
+        return  # a helper module: its cost is the importer's
+    for module, span in source.top_level_imports:
+        if module.split(".")[0] in HEAVY_LIBRARIES:
+            yield Report(
+                span,
+                f"'{module}' is imported at module level, so every parse of this file pays for "
+                "it; import it inside the task that uses it",
+            )

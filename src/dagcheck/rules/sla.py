@@ -53,3 +53,21 @@ def sla_without_miss_callback(pipeline: Pipeline, policy: RuleOptions) -> Iterat
             f"{describe(pipeline)} has task SLAs but no sla_miss_callback: a missed SLA is "
             "only recorded in the UI; set sla_miss_callback to alert someone",
         )
+
+
+@rule("DC303")
+def no_sla_on_airflow_2(pipeline: Pipeline, policy: RuleOptions) -> Iterator[Report]:
+    if pipeline.framework_version != "2" or not pipeline.tasks:
+        return
+    miss_callback = pipeline.setting("sla_miss_callback")
+    if miss_callback is None or not miss_callback.known or miss_callback.value is not None:
+        return
+    for task in pipeline.tasks:
+        sla = task.setting("sla")
+        if sla is None or not sla.known or sla.value is not None:
+            return  # an SLA somewhere, or one we cannot see
+    yield Report(
+        pipeline.span,
+        f"{describe(pipeline)} defines no SLA: nothing notices when a run is late; set sla= on "
+        "the tasks that feed consumers and an sla_miss_callback",
+    )
