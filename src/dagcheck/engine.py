@@ -227,12 +227,13 @@ def build_file(
     source_file = build_airflow_pipelines(
         path,
         module,
+        source,
         spans,
         constants,
         package=_package_of(path, root),
         target_airflow=options.target_airflow,
     )
-    findings = _check_file(source_file, options)
+    findings = _check_file(source_file, options) if options.select else []
     spans.resolve(module, source)
     return FileModel(path, source_file.pipelines, findings, read_suppressions(source))
 

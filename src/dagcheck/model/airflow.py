@@ -355,6 +355,7 @@ class _Continue(Exception):
 def build_airflow_pipelines(
     path: Path,
     module: cst.Module,
+    source: str,
     spans: SpanTable,
     constants: ModuleConstants,
     *,
@@ -362,6 +363,9 @@ def build_airflow_pipelines(
     target_airflow: str = "auto",
 ) -> SourceFile:
     builder = _Builder(path, spans, constants, package, target_airflow)
+    # Walking task code for clock reads is the costliest part of the model: skip files that
+    # never mention one.
+    builder.reads_clock = _CLOCK_WORDS.search(source) is not None
     builder.run(module)
     pipelines = [dag.pipeline for dag in builder.dags]
     return SourceFile(
@@ -393,6 +397,7 @@ class _Builder(Evaluator):
         self.secrets: list[HardCodedSecret] = []
         self.top_level_imports: list[tuple[str, Span]] = []
         self._clock_reads: dict[cst.FunctionDef, list[ClockRead]] = {}
+        self.reads_clock = True
 
     # -- entry --------------------------------------------------------------------------
 
@@ -592,6 +597,8 @@ class _Builder(Evaluator):
 
     def clock_reads_in(self, function: _Function) -> list[ClockRead]:
         """Calls in a task's code that read the wall clock, once per function."""
+        if not self.reads_clock:
+            return []
         if function.node not in self._clock_reads:
             finder = _ClockReadFinder(Scope(function.scope), self.package)
             function.node.body.visit(finder)
@@ -1347,6 +1354,9 @@ def _is_literal(value: Any) -> bool:
 
 def _literal_text(value: Any) -> str:
     return repr(value) if _is_literal(value) else getattr(value, "text", type(value).__name__)
+
+
+_CLOCK_WORDS = re.compile(r"\b(?:now|utcnow|today|yesterday|tomorrow|days_ago)\s*\(")
 
 
 class _ClockReadFinder(cst.CSTVisitor):

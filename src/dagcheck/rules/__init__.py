@@ -7,6 +7,7 @@ walk syntax and stay silent on values the model marks unknown.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -62,6 +63,7 @@ def run_rule(code: str) -> Callable[[RunRuleCheck], RunRuleCheck]:
     return _registrar(_RUN_REGISTRY, code)
 
 
+@functools.cache
 def registered_rules() -> dict[str, RuleCheck]:
     """Every rule, by code (importing the area modules registers them)."""
     from dagcheck.rules import (  # noqa: F401
@@ -79,12 +81,14 @@ def registered_rules() -> dict[str, RuleCheck]:
     return dict(sorted(_REGISTRY.items()))
 
 
+@functools.cache
 def registered_file_rules() -> dict[str, FileRuleCheck]:
     """Rules over a whole file, by code."""
     registered_rules()  # imports the area modules
     return dict(sorted(_FILE_REGISTRY.items()))
 
 
+@functools.cache
 def registered_run_rules() -> dict[str, RunRuleCheck]:
     """Rules over all the pipelines of a run, by code."""
     registered_rules()  # imports the area modules
