@@ -111,3 +111,28 @@ def test_bad_config_is_a_clear_error_with_exit_2(tmp_path: Path, line: str, mess
     assert message in result.stderr
     assert "pyproject.toml" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_allowed_tags_and_target_airflow_from_the_config(tmp_path: Path) -> None:
+    project(
+        tmp_path,
+        """
+        [tool.dagcheck]
+        select = ["DC503", "DC703"]
+        allowed-tags = ["finance", "team:revenue"]
+        target-airflow = "2"
+        """,
+    )
+    (tmp_path / "dags" / "sales.py").write_text(
+        DAG_SOURCE.replace("from airflow.sdk import DAG", "from airflow import DAG").replace(
+            'schedule="@daily"', 'schedule_interval="@daily"'
+        )
+    )
+    result = dagcheck("check", "dags/sales.py", cwd=tmp_path)
+    lines = result.stdout.splitlines()
+    assert [line.split(": ", 1)[1] for line in lines[:-1]] == [
+        "DC703 DAG 'sales_daily' uses schedule_interval=, which is deprecated since Airflow "
+        "2.4; use schedule= instead",
+        "DC503 DAG 'sales_daily' has tags outside allowed-tags: sales",
+    ]
+    assert lines[-1] == "Found 2 findings (2 warnings)."
