@@ -18,7 +18,7 @@ from dagcheck.engine import Options, run
 PINNED_AIRFLOW = "3.3.2"
 EXPECTED = {
     "example_dags": {
-        "DC104": 1, "DC201": 88, "DC203": 8, "DC401": 92, "DC402": 88, "DC501": 2,
+        "DC104": 1, "DC201": 88, "DC203": 4, "DC401": 92, "DC402": 88, "DC501": 2,
         "DC502": 90, "DC504": 77, "DC601": 90, "DC701": 1, "DC704": 13, "DC804": 1,
     },
     "standard/example_dags": {

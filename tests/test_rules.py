@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from dagcheck.config import RuleOptions
 from dagcheck.engine import Options, run
 from dagcheck.findings import Finding
 
@@ -26,10 +27,15 @@ from airflow.sdk import DAG
 FIRST_LINE = HEADER.count("\n") + 2  # the first line of a case body
 
 
+# A team policy stricter than the defaults, so that DC202 has something to say.
+POLICY = RuleOptions(min_retries=2)
+
+
 def findings(tmp_path: Path, body: str, select: str, target: str = "auto") -> list[Finding]:
     path = tmp_path / "dag.py"
     path.write_text(HEADER + "\n" + textwrap.dedent(body).lstrip("\n"), encoding="utf-8")
-    [model] = run([path], Options(select=tuple(select.split(",")), target_airflow=target))
+    options = Options(select=tuple(select.split(",")), target_airflow=target, policy=POLICY)
+    [model] = run([path], options)
     return model.findings
 
 
@@ -39,6 +45,21 @@ def located(found: list[Finding]) -> list[str]:
 
 
 CASES = [
+    pytest.param(
+        """
+        with DAG("d", schedule="@daily", start_date=datetime(2024, 1, 1), default_args={
+            "retries": 1, "retry_exponential_backoff": True,
+            "execution_timeout": timedelta(minutes=10),
+        }):
+            BashOperator(task_id="a", bash_command="a.sh")
+            BashOperator(task_id="b", bash_command="b.sh", retries=4,
+                         max_retry_delay=timedelta(minutes=30))
+            BashOperator(task_id="c", bash_command="c.sh", execution_timeout=None)
+        """,
+        "DC202,DC204,DC401",
+        ["DC202 2", "DC204 2", "DC401 8"],
+        id="DC202-DC204-DC401-default-args-and-task-overrides",
+    ),
     pytest.param(
         """
         import time

@@ -68,13 +68,24 @@ def retries_below_team_minimum(pipeline: Pipeline, policy: RuleOptions) -> Itera
 
 @rule("DC203")
 def retries_without_backoff(pipeline: Pipeline, policy: RuleOptions) -> Iterator[Report]:
-    for task in _retrying_tasks(pipeline):
-        backoff, retry_policy = (
-            task.setting("retry_exponential_backoff"),
-            task.setting("retry_policy"),
+    # An exception-based retry_policy (Airflow 3.3) decides delays itself.
+    tasks = [
+        task
+        for task in _retrying_tasks(pipeline)
+        if (retry_policy := task.setting("retry_policy")) is not None
+        and retry_policy.known
+        and retry_policy.value is None
+    ]
+    if unset_on_every_task(pipeline, tasks, "retry_exponential_backoff", False):
+        yield Report(
+            pipeline.span,
+            f"the {len(tasks)} retrying tasks of {describe(pipeline)} retry at a fixed delay; "
+            "retry_exponential_backoff=True in default_args spaces retries out while a "
+            "dependency recovers",
         )
-        if retry_policy is None or retry_policy.value is not None:
-            continue  # an exception-based retry_policy (Airflow 3.3) decides delays itself
+        return
+    for task in tasks:
+        backoff = task.setting("retry_exponential_backoff")
         if backoff is not None and backoff.known and backoff.value in (False, 0):
             yield Report(
                 task.span,
@@ -86,18 +97,22 @@ def retries_without_backoff(pipeline: Pipeline, policy: RuleOptions) -> Iterator
 
 @rule("DC204")
 def backoff_without_max_retry_delay(pipeline: Pipeline, policy: RuleOptions) -> Iterator[Report]:
-    for task in _retrying_tasks(pipeline):
-        backoff, cap = task.setting("retry_exponential_backoff"), task.setting("max_retry_delay")
-        if backoff is None or cap is None or not backoff.known or not cap.known:
-            continue
-        if backoff.value not in (False, 0, None) and cap.value is None and backoff.span:
-            yield Report(
-                backoff.span,
-                f"{describe(pipeline, task)} backs off exponentially with no max_retry_delay: "
-                "late retries can wait for hours (Airflow caps them at 24 h); set "
-                "max_retry_delay",
-                task,
-            )
+    uncapped = [
+        task
+        for task in _retrying_tasks(pipeline)
+        if (cap := task.setting("max_retry_delay")) is not None and cap.known and cap.value is None
+    ]
+
+    def backs_off(backoff: Setting) -> bool:
+        return backoff.known and backoff.value not in (False, 0, None)
+
+    for backoff, tasks in by_origin(uncapped, "retry_exponential_backoff", backs_off):
+        yield Report(
+            backoff.span or pipeline.span,
+            f"exponential backoff on {describe_tasks(pipeline, tasks)} has no max_retry_delay: "
+            "late retries can wait for hours (Airflow caps them at 24 h); set max_retry_delay",
+            tasks[0] if len(tasks) == 1 else None,
+        )
 
 
 @rule("DC205")
