@@ -34,6 +34,15 @@ _CONFIG = click.option(
     help="pyproject.toml to read [tool.dagcheck] from (default: the nearest one above PATHS).",
 )
 
+_FORMAT = click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="text for reading, json for tools.",
+)
+
 
 class ConfigFailure(click.ClickException):
     exit_code = 2
@@ -136,13 +145,7 @@ def check(
 
 
 @cli.command("rules")
-@click.option(
-    "--format",
-    "output_format",
-    type=click.Choice(["text", "json"]),
-    default="text",
-    show_default=True,
-)
+@_FORMAT
 def list_rules(output_format: str) -> None:
     """List every rule: code, name, severity and summary."""
     import json
@@ -207,14 +210,7 @@ def _indent(code: str) -> str:
 @_TARGET
 @_EXCLUDE
 @_CONFIG
-@click.option(
-    "--format",
-    "output_format",
-    type=click.Choice(["text", "json"]),
-    default="text",
-    show_default=True,
-    help="text for reading, json for tools.",
-)
+@_FORMAT
 @click.option(
     "--show-defaults", is_flag=True, help="Text format: also list settings left at defaults."
 )
