@@ -47,6 +47,18 @@ def located(found: list[Finding]) -> list[str]:
 CASES = [
     pytest.param(
         """
+        with DAG("d", schedule="@daily", start_date=datetime(2024, 1, 1)):
+            for table in json.loads(os.environ["TABLES"]):
+                BashOperator(task_id=f"load_{table}", bash_command="load.sh",
+                             owner="warehouse", on_failure_callback=print)
+            BashOperator(task_id="report", bash_command="report.sh")
+        """,
+        "DC502,DC601",
+        [],
+        id="DC502-DC601-tasks-the-model-cannot-see-may-have-an-owner-and-a-callback",
+    ),
+    pytest.param(
+        """
         with DAG("d", schedule="@daily", start_date=datetime(2024, 1, 1), default_args={
             "retries": 1, "retry_exponential_backoff": True,
             "execution_timeout": timedelta(minutes=10),

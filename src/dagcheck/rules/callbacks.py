@@ -11,7 +11,10 @@ from dagcheck.rules import Report, by_origin, describe, describe_tasks, rule
 
 @rule("DC601")
 def no_failure_alerting(pipeline: Pipeline, policy: RuleOptions) -> Iterator[Report]:
-    if not pipeline.tasks or not _is_none(pipeline.setting("on_failure_callback")):
+    # Tasks the model could not see may carry a callback: only a complete DAG is judged.
+    if not pipeline.complete or not pipeline.tasks:
+        return
+    if not _is_none(pipeline.setting("on_failure_callback")):
         return
     for task in pipeline.tasks:
         if not _is_none(task.setting("on_failure_callback")):

@@ -24,7 +24,11 @@ def dag_without_tags(pipeline: Pipeline, policy: RuleOptions) -> Iterator[Report
 @rule("DC502")
 def dag_without_owner(pipeline: Pipeline, policy: RuleOptions) -> Iterator[Report]:
     owners = [task.setting("owner") for task in pipeline.tasks]
-    if not owners or any(o is None or not o.known or o.value != "airflow" for o in owners):
+    if (
+        not pipeline.complete
+        or not owners
+        or any(o is None or not o.known or o.value != "airflow" for o in owners)
+    ):
         return
     yield Report(
         pipeline.span,
