@@ -8,10 +8,9 @@ from dataclasses import dataclass, field
 
 from dagcheck.findings import Finding
 
-_LINE = re.compile(r"#\s*noqa(?::\s*(?P<codes>[A-Z]+[0-9]*(?:[\s,]+[A-Z]+[0-9]*)*))?", re.I)
-_FILE = re.compile(
-    r"#\s*dagcheck:\s*noqa(?::\s*(?P<codes>[A-Z]+[0-9]*(?:[\s,]+[A-Z]+[0-9]*)*))?", re.I
-)
+_CODES = r"(?::\s*(?P<codes>[A-Z]+[0-9]*(?:[\s,]+[A-Z]+[0-9]*)*))?"
+_LINE = re.compile(r"#\s*noqa" + _CODES, re.I)
+_FILE = re.compile(r"#\s*dagcheck:\s*noqa" + _CODES, re.I)
 
 
 @dataclass

@@ -134,6 +134,14 @@ def by_origin(
     yield from groups.values()
 
 
+def shared_value_report(
+    pipeline: Pipeline, setting: Setting, tasks: list[Task], message: str
+) -> Report:
+    """A finding about tasks that share one written value (see :func:`by_origin`): at the
+    value, and naming the task when there is only one."""
+    return Report(setting.span or pipeline.span, message, tasks[0] if len(tasks) == 1 else None)
+
+
 def describe_tasks(pipeline: Pipeline, tasks: list[Task]) -> str:
     """ "task 'load' in DAG 'x'", or "3 tasks of DAG 'x' (through default_args)"."""
     if len(tasks) == 1:

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 from dagcheck.config import RuleOptions
 from dagcheck.model.pipeline import Pipeline, Provenance, Setting
-from dagcheck.rules import Report, by_origin, describe, describe_tasks, rule
+from dagcheck.rules import Report, by_origin, describe, describe_tasks, rule, shared_value_report
 
 
 @rule("DC601")
@@ -46,9 +46,10 @@ def email_on_failure_without_email(pipeline: Pipeline, policy: RuleOptions) -> I
         return setting.provenance is not Provenance.DEFAULT and setting.value is True
 
     for setting, tasks in by_origin(without_address, "email_on_failure", promises_mail):
-        yield Report(
-            setting.span or pipeline.span,
+        yield shared_value_report(
+            pipeline,
+            setting,
+            tasks,
             f"email_on_failure=True on {describe_tasks(pipeline, tasks)} without an email "
             "address sends no mail; set email= (on the task or in default_args)",
-            tasks[0] if len(tasks) == 1 else None,
         )

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from dagcheck.config import RuleOptions
 from dagcheck.findings import Severity
 from dagcheck.model.pipeline import Pipeline, WallClock
-from dagcheck.rules import Report, by_origin, describe, describe_tasks, rule
+from dagcheck.rules import Report, by_origin, describe, describe_tasks, rule, shared_value_report
 
 
 @rule("DC101")
@@ -27,12 +27,13 @@ def dynamic_start_date(pipeline: Pipeline, policy: RuleOptions) -> Iterator[Repo
 @rule("DC104")
 def depends_on_past(pipeline: Pipeline, policy: RuleOptions) -> Iterator[Report]:
     for setting, tasks in by_origin(pipeline.tasks, "depends_on_past", lambda s: s.value is True):
-        yield Report(
-            setting.span or pipeline.span,
+        yield shared_value_report(
+            pipeline,
+            setting,
+            tasks,
             f"depends_on_past=True on {describe_tasks(pipeline, tasks)}: one failed run blocks "
             "every later run until someone clears it; make sure that is intended and that "
             "on-call knows",
-            tasks[0] if len(tasks) == 1 else None,
         )
 
 

@@ -13,6 +13,7 @@ from dagcheck.rules import (
     describe,
     describe_tasks,
     rule,
+    shared_value_report,
     unset_on_every_task,
 )
 
@@ -41,10 +42,11 @@ def task_without_retries(pipeline: Pipeline, policy: RuleOptions) -> Iterator[Re
         tasks, "retries", lambda s: s.value == 0 and s.provenance is not Provenance.DEFAULT
     )
     for retries, with_zero in written_zero:
-        yield Report(
-            retries.span or pipeline.span,
+        yield shared_value_report(
+            pipeline,
+            retries,
+            with_zero,
             f"retries=0 on {describe_tasks(pipeline, with_zero)}; set retries >= 1",
-            with_zero[0] if len(with_zero) == 1 else None,
         )
 
 
@@ -58,11 +60,12 @@ def retries_below_team_minimum(pipeline: Pipeline, policy: RuleOptions) -> Itera
         return isinstance(value, int) and 0 < value < policy.min_retries
 
     for retries, below in by_origin(tasks, "retries", below_minimum):
-        yield Report(
-            retries.span or pipeline.span,
+        yield shared_value_report(
+            pipeline,
+            retries,
+            below,
             f"retries={retries.value} on {describe_tasks(pipeline, below)} is below the team "
             f"minimum of {policy.min_retries}",
-            below[0] if len(below) == 1 else None,
         )
 
 
@@ -107,11 +110,12 @@ def backoff_without_max_retry_delay(pipeline: Pipeline, policy: RuleOptions) -> 
         return backoff.known and backoff.value not in (False, 0, None)
 
     for backoff, tasks in by_origin(uncapped, "retry_exponential_backoff", backs_off):
-        yield Report(
-            backoff.span or pipeline.span,
+        yield shared_value_report(
+            pipeline,
+            backoff,
+            tasks,
             f"exponential backoff on {describe_tasks(pipeline, tasks)} has no max_retry_delay: "
             "late retries can wait for hours (Airflow caps them at 24 h); set max_retry_delay",
-            tasks[0] if len(tasks) == 1 else None,
         )
 
 
