@@ -27,6 +27,12 @@ _TARGET = click.option(
     help="Airflow major version whose defaults apply (auto: airflow.sdk imports, then the "
     "installed Airflow, else 3).  [default: auto, or target-airflow in the config]",
 )
+_TARGET_PREFECT = click.option(
+    "--target-prefect",
+    type=click.Choice(["auto", "2", "3"]),
+    help="Prefect major version whose API and defaults apply (auto: the installed Prefect, "
+    "else 3).  [default: auto, or target-prefect in the config]",
+)
 _CONFIG = click.option(
     "--config",
     "config_path",
@@ -78,6 +84,7 @@ def _codes(value: str | None) -> tuple[str, ...]:
 @cli.command()
 @_PATHS
 @_TARGET
+@_TARGET_PREFECT
 @_EXCLUDE
 @_CONFIG
 @click.option(
@@ -104,6 +111,7 @@ def _codes(value: str | None) -> tuple[str, ...]:
 def check(
     paths: tuple[Path, ...],
     target_airflow: str | None,
+    target_prefect: str | None,
     exclude: tuple[str, ...],
     config_path: Path | None,
     select: str | None,
@@ -125,6 +133,7 @@ def check(
     config = _config(paths, config_path)
     options = Options(
         target_airflow=target_airflow or config.target_airflow,
+        target_prefect=target_prefect or config.target_prefect,
         exclude=(*config.exclude, *exclude),
         select=(*(_codes(select) if select is not None else config.select), *config.extend_select),
         ignore=(*config.ignore, *_codes(ignore)),
@@ -208,6 +217,7 @@ def _indent(code: str) -> str:
 @cli.command()
 @_PATHS
 @_TARGET
+@_TARGET_PREFECT
 @_EXCLUDE
 @_CONFIG
 @_FORMAT
@@ -217,6 +227,7 @@ def _indent(code: str) -> str:
 def model(
     paths: tuple[Path, ...],
     target_airflow: str | None,
+    target_prefect: str | None,
     exclude: tuple[str, ...],
     config_path: Path | None,
     output_format: str,
@@ -231,6 +242,7 @@ def model(
     models = build_models(
         list(paths),
         target_airflow=target_airflow or config.target_airflow,
+        target_prefect=target_prefect or config.target_prefect,
         exclude=(*config.exclude, *exclude),
     )
     if output_format == "json":

@@ -42,6 +42,7 @@ class Config:
     severity: dict[str, Severity] = field(default_factory=dict)
     fail_on: Severity = Severity.WARNING
     target_airflow: str = "auto"
+    target_prefect: str = "auto"
     rule_options: RuleOptions = field(default_factory=RuleOptions)
     source: Path | None = None  # the pyproject.toml it came from
     root: Path | None = None  # its folder: per-file-ignores and excludes are relative to it
@@ -104,7 +105,8 @@ def _parse(path: Path, table: dict[str, Any]) -> Config:
 
     known = {
         "select", "ignore", "extend-select", "per-file-ignores", "exclude", "severity",
-        "fail-on", "target-airflow", "min-retries", "allowed-tags", "required-tags",
+        "fail-on", "target-airflow", "target-prefect", "min-retries", "allowed-tags",
+        "required-tags",
     }  # fmt: skip
     for key in table:
         if key not in known:
@@ -120,9 +122,12 @@ def _parse(path: Path, table: dict[str, Any]) -> Config:
     severities = table.get("severity", {})
     if not isinstance(severities, dict):
         raise fail("severity", 'expected a table of code = "error" | "warning" | "info"')
-    target = table.get("target-airflow", "auto")
-    if str(target) not in ("auto", "2", "3"):
-        raise fail("target-airflow", f'expected "auto", "2" or "3", not {target!r}')
+    targets = {}
+    for framework in ("airflow", "prefect"):
+        key = f"target-{framework}"
+        targets[framework] = str(table.get(key, "auto"))
+        if targets[framework] not in ("auto", "2", "3"):
+            raise fail(key, f'expected "auto", "2" or "3", not {table[key]!r}')
     min_retries = table.get("min-retries", 1)
     if not isinstance(min_retries, int) or isinstance(min_retries, bool) or min_retries < 0:
         raise fail("min-retries", f"expected a whole number >= 0, not {min_retries!r}")
@@ -136,7 +141,8 @@ def _parse(path: Path, table: dict[str, Any]) -> Config:
             code.upper(): severity(f"severity.{code}", value) for code, value in severities.items()
         },
         fail_on=severity("fail-on", table.get("fail-on", "warning")),
-        target_airflow=str(target),
+        target_airflow=targets["airflow"],
+        target_prefect=targets["prefect"],
         rule_options=RuleOptions(
             min_retries=min_retries,
             allowed_tags=strings("allowed-tags") if "allowed-tags" in table else None,

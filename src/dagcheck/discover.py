@@ -25,11 +25,14 @@ DEFAULT_EXCLUDES = (
 )
 
 # The cheap text gate: a file that never mentions a framework holds no pipeline.
-FRAMEWORK_MARKERS = (b"airflow",)
+FRAMEWORK_MARKERS = (b"airflow", b"prefect")
+# Prefect's project file, which declares deployments.
+PREFECT_PROJECT_FILE = "prefect.yaml"
 
 
 def discover(paths: Iterable[Path], exclude: Iterable[str] = ()) -> list[Path]:
-    """Python files under ``paths``, sorted; files named explicitly are always included."""
+    """Python files and prefect.yaml files under ``paths``, sorted; files named explicitly
+    are always included."""
     patterns = [*DEFAULT_EXCLUDES, *exclude]
     found: set[Path] = set()
     for path in paths:
@@ -47,7 +50,8 @@ def _walk(root: Path, patterns: list[str]) -> Iterator[Path]:
         )
         for name in files:
             path = Path(directory, name)
-            if name.endswith(".py") and not _excluded(path, name, patterns):
+            wanted = name.endswith(".py") or name == PREFECT_PROJECT_FILE
+            if wanted and not _excluded(path, name, patterns):
                 yield path
 
 

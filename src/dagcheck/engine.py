@@ -17,14 +17,15 @@ import libcst as cst
 
 from dagcheck.checklist import RuleDoc, load_checklist
 from dagcheck.config import RuleOptions
-from dagcheck.discover import discover, mentions_a_framework
+from dagcheck.discover import PREFECT_PROJECT_FILE, discover, mentions_a_framework
 from dagcheck.findings import Finding, Severity
 from dagcheck.model.airflow import build_airflow_pipelines
-from dagcheck.model.pipeline import Pipeline, SourceFile, Span
+from dagcheck.model.pipeline import Deployment, Pipeline, SourceFile, Span
 from dagcheck.model.positions import SpanTable
 from dagcheck.model.values import ModuleConstants, Scope
 from dagcheck.rules import (
     Report,
+    registered_deployment_rules,
     registered_file_rules,
     registered_rules,
     registered_run_rules,
@@ -45,11 +46,14 @@ class FileModel:
     pipelines: list[Pipeline] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
     suppressions: Suppressions = field(default_factory=Suppressions)
+    # Prefect deployments declared in this file (in code or in prefect.yaml).
+    deployments: list[Deployment] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
 class Options:
     target_airflow: str = "auto"
+    target_prefect: str = "auto"
     exclude: tuple[str, ...] = ()
     # Rule codes or prefixes ("DC2" is the retry area); empty select: model only, no rules.
     select: tuple[str, ...] = ()
@@ -60,9 +64,11 @@ class Options:
     root: Path | None = None  # per-file-ignores globs are relative to it
 
     def selected_rules(self, path: Path, *, run_rules: bool = False) -> list[str]:
+        """Codes to run on one file: its pipeline and file rules, or (``run_rules``) the
+        rules that need every file first (across files, and about deployments)."""
         ignored = (*self.ignore, *self._ignored_here(path))
         rules = (
-            registered_run_rules()
+            {**registered_run_rules(), **registered_deployment_rules()}
             if run_rules
             else {**registered_rules(), **registered_file_rules()}
         )
@@ -93,11 +99,13 @@ def build_models(
     paths: list[Path],
     *,
     target_airflow: str = "auto",
+    target_prefect: str = "auto",
     exclude: tuple[str, ...] = (),
     jobs: int | None = None,
 ) -> list[FileModel]:
     """Discover the files under ``paths`` and build the model of each, sorted by path."""
-    return run(paths, Options(target_airflow=target_airflow, exclude=exclude), jobs=jobs)
+    options = Options(target_airflow=target_airflow, target_prefect=target_prefect, exclude=exclude)
+    return run(paths, options, jobs=jobs)
 
 
 def run(paths: list[Path], options: Options, *, jobs: int | None = None) -> list[FileModel]:
@@ -120,14 +128,33 @@ def run(paths: list[Path], options: Options, *, jobs: int | None = None) -> list
             models = sorted(
                 (model for chunk in results for model in chunk), key=lambda model: model.path
             )
+    link_deployments(models)
     _check_across_files(models, options)
     for model in models:
         model.findings = [f for f in model.findings if not model.suppressions.hides(f)]
     return models
 
 
+def link_deployments(models: list[FileModel]) -> None:
+    """Attach each prefect.yaml deployment to the flow its entrypoint names, when that file
+    was scanned (deployments in code were linked to their flow by the builder)."""
+    by_path = {model.path.resolve(): model for model in models}
+    for model in models:
+        for deployment in model.deployments:
+            if deployment.source != PREFECT_PROJECT_FILE or deployment.entrypoint is None:
+                continue
+            relative, _, function = deployment.entrypoint.rpartition(":")
+            target = by_path.get((model.path.parent / relative).resolve())
+            flows = [p for p in target.pipelines if p.function == function] if target else []
+            if len(flows) == 1:
+                flow_id = flows[0].id
+                deployment.pipeline = flow_id if isinstance(flow_id, str) else None
+                flows[0].deployments.append(deployment)
+
+
 def _check_across_files(models: list[FileModel], options: Options) -> None:
-    """Rules that compare pipelines of different files (duplicate DAG ids)."""
+    """Rules that compare pipelines of different files (duplicate DAG ids), and rules about
+    deployments, which need their flows linked first."""
     docs = load_checklist()
     by_file = {model.path: model for model in models}
     pipelines = [pipeline for model in models for pipeline in model.pipelines]
@@ -139,6 +166,15 @@ def _check_across_files(models: list[FileModel], options: Options) -> None:
             by_file[pipeline.file].findings.append(
                 _finding(code, report, pipeline.file, dag, docs[code], options)
             )
+    for code, check_deployment in registered_deployment_rules().items():
+        for model in models:
+            if code not in options.selected_rules(model.path, run_rules=True):
+                continue
+            for deployment in model.deployments:
+                for report in check_deployment(deployment, options.policy):
+                    model.findings.append(
+                        _finding(code, report, model.path, deployment.pipeline, docs[code], options)
+                    )
 
 
 def _build_files(files: list[tuple[Path, Path]], options: Options) -> list[FileModel]:
@@ -210,6 +246,8 @@ def build_file(
         )
     if not mentions_a_framework(source_bytes):
         return None
+    if path.name == PREFECT_PROJECT_FILE:
+        return _build_project_file(path, source_bytes, options)
     try:
         module = cst.parse_module(source_bytes)
     except cst.ParserSyntaxError as error:
@@ -224,18 +262,81 @@ def build_file(
     source = source_bytes.decode(module.encoding).removeprefix("\ufeff")
     spans = SpanTable()
     constants = ModuleConstants(_search_roots(path, root), scopes)
-    source_file = build_airflow_pipelines(
-        path,
-        module,
-        source,
-        spans,
-        constants,
-        package=_package_of(path, root),
-        target_airflow=options.target_airflow,
-    )
+    package = _package_of(path, root)
+    built: list[SourceFile] = []
+    if b"airflow" in source_bytes:
+        built.append(
+            build_airflow_pipelines(
+                path,
+                module,
+                source,
+                spans,
+                constants,
+                package=package,
+                target_airflow=options.target_airflow,
+            )
+        )
+    if b"prefect" in source_bytes:
+        from dagcheck.model.prefect import build_prefect_pipelines
+
+        built.append(
+            build_prefect_pipelines(
+                path,
+                module,
+                source,
+                spans,
+                constants,
+                package=package,
+                target_prefect=options.target_prefect,
+            )
+        )
+    source_file = _merge(path, built)
     findings = _check_file(source_file, options) if options.select else []
     spans.resolve(module, source)
-    return FileModel(path, source_file.pipelines, findings, read_suppressions(source))
+    return FileModel(
+        path,
+        source_file.pipelines,
+        findings,
+        read_suppressions(source),
+        source_file.deployments,
+    )
+
+
+def _merge(path: Path, built: list[SourceFile]) -> SourceFile:
+    """One file's model from each framework's builder (a file rarely holds both)."""
+    if len(built) == 1:
+        return built[0]
+    merged = SourceFile(path)
+    for part in built:
+        merged.pipelines.extend(part.pipelines)
+        merged.parse_time_calls.extend(part.parse_time_calls)
+        merged.top_level_imports.extend(part.top_level_imports)
+        merged.deployments.extend(part.deployments)
+        merged.definitions.extend(part.definitions)
+        merged.removed_api_uses.extend(part.removed_api_uses)
+        merged.secrets.extend(s for s in part.secrets if s not in merged.secrets)
+        if part.pipelines and part.framework != "airflow":
+            merged.framework = part.framework
+    return merged
+
+
+def _build_project_file(path: Path, source_bytes: bytes, options: Options) -> FileModel | None:
+    from dagcheck.model.prefect_yaml import ProjectFileError, build_prefect_project
+
+    try:
+        text = source_bytes.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        return FileModel(
+            path, findings=[_file_finding(path, "DC001", f"cannot decode file: {error}")]
+        )
+    try:
+        project = build_prefect_project(path, text)
+    except ProjectFileError as error:
+        return FileModel(path, findings=[_file_finding(path, "DC001", str(error), error.span)])
+    if project is None:
+        return None
+    findings = _check_file(project, options) if options.select else []
+    return FileModel(path, [], findings, read_suppressions(text), project.deployments)
 
 
 def _check_file(source: SourceFile, options: Options) -> list[Finding]:

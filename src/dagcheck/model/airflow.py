@@ -20,6 +20,13 @@ from typing import Any
 
 import libcst as cst
 
+from dagcheck.model.code import (
+    CLOCK_WORDS,
+    URI_WITH_PASSWORD,
+    ClockReadFinder,
+    is_placeholder,
+    looks_like_secret,
+)
 from dagcheck.model.pipeline import (
     ClockRead,
     Edge,
@@ -39,7 +46,6 @@ from dagcheck.model.pipeline import (
 )
 from dagcheck.model.positions import SpanTable
 from dagcheck.model.values import (
-    WALL_CLOCK,
     Evaluator,
     ImportedName,
     ModuleConstants,
@@ -120,43 +126,6 @@ NETWORK_CALLS = {
     "snowflake.connector.connect",
 }
 PARSE_TIME_CALLS = VARIABLE_AND_CONNECTION_CALLS | NETWORK_CALLS
-
-# A name that holds a credential: it ends with the word (github_token, DB_PASSWORD), so that
-# token_path, secret_name and aws_access_key_id are not taken for one.
-_SECRET_NAME = re.compile(
-    r"(?:^|_)(?:password|passwd|secret|secret_key|token|api_?key|access_?key|private_?key"
-    r"|client_?secret)$",
-    re.IGNORECASE,
-)
-_PLAIN_WORD = re.compile(r"^[A-Za-z_][A-Za-z_. -]*$")
-_URI_WITH_PASSWORD = re.compile(
-    r"(?P<scheme>[a-z][a-z0-9+.-]*)://[^/\s:@]+:(?P<password>[^@\s/]+)@", re.IGNORECASE
-)
-
-
-def looks_like_secret(name: str, value: str) -> bool:
-    # A URI is judged by whether it carries a password (below), not by the name holding it;
-    # a plain word ("Passwords", "_token") names a thing rather than being a credential.
-    return (
-        bool(_SECRET_NAME.search(name))
-        and "://" not in value
-        and not _PLAIN_WORD.match(value)
-        and not _is_placeholder(value)
-    )
-
-
-def _is_placeholder(value: str) -> bool:
-    """Empty, short, templated ({{ conn.x.password }}, ${ENV}), masked (*****) or a path to
-    where the secret is kept (/var/run/secrets/token)."""
-    text = value.strip()
-    return (
-        len(text) < 6
-        or "{{" in text
-        or text.startswith(("$", "/", "./", "~"))
-        or len(set(text)) == 1
-        or " " in text
-    )
-
 
 # Settings every operator accepts (BaseOperator), with Airflow's defaults per major version.
 _TASK_DEFAULTS: dict[str, Any] = {
@@ -365,7 +334,7 @@ def build_airflow_pipelines(
     builder = _Builder(path, spans, constants, package, target_airflow)
     # Walking task code for clock reads is the costliest part of the model: skip files that
     # never mention one.
-    builder.reads_clock = _CLOCK_WORDS.search(source) is not None
+    builder.reads_clock = CLOCK_WORDS.search(source) is not None
     builder.run(module)
     pipelines = [dag.pipeline for dag in builder.dags]
     return SourceFile(
@@ -600,7 +569,7 @@ class _Builder(Evaluator):
         if not self.reads_clock:
             return []
         if function.node not in self._clock_reads:
-            finder = _ClockReadFinder(Scope(function.scope), self.package)
+            finder = ClockReadFinder(Scope(function.scope), self.package)
             function.node.body.visit(finder)
             self._clock_reads[function.node] = [
                 ClockRead(code_of(call), self.spans.span(call)) for call in finder.calls
@@ -707,8 +676,8 @@ class _Builder(Evaluator):
     def _eval_SimpleString(self, node: cst.SimpleString) -> Any:
         value = super()._eval_SimpleString(node)
         if isinstance(value, str) and "://" in value:
-            match = _URI_WITH_PASSWORD.search(value)
-            if match and not _is_placeholder(match.group("password")):
+            match = URI_WITH_PASSWORD.search(value)
+            if match and not is_placeholder(match.group("password")):
                 self.secrets.append(
                     HardCodedSecret("uri", match.group("scheme"), self.spans.span(node))
                 )
@@ -1354,49 +1323,6 @@ def _is_literal(value: Any) -> bool:
 
 def _literal_text(value: Any) -> str:
     return repr(value) if _is_literal(value) else getattr(value, "text", type(value).__name__)
-
-
-_CLOCK_WORDS = re.compile(r"\b(?:now|utcnow|today|yesterday|tomorrow|days_ago)\s*\(")
-
-
-class _ClockReadFinder(cst.CSTVisitor):
-    """Finds ``datetime.now()`` and friends in task code, resolving names through the
-    module's imports and the function's own."""
-
-    # Durations (time.time() differences) are not data windows: only date-giving reads count.
-    _DATE_READS = frozenset(WALL_CLOCK - {"time.time"})
-
-    # now().isoformat() / .timestamp() stamps a record (a watermark, "submitted_at"); it does
-    # not pick the data a run processes.
-    _STAMPS = frozenset({"isoformat", "timestamp"})
-
-    def __init__(self, scope: Scope, package: str | None) -> None:
-        self.scope = scope
-        self.package = package
-        self.calls: list[cst.Call] = []
-        self._stamps: set[int] = set()
-
-    def visit_Import(self, node: cst.Import) -> None:
-        bind_import(self.scope, node, self.package)
-
-    def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
-        bind_import(self.scope, node, self.package)
-
-    def visit_Call(self, node: cst.Call) -> None:
-        func = node.func
-        if isinstance(func, cst.Attribute) and func.attr.value in self._STAMPS:
-            self._stamps.add(id(func.value))  # calls are visited outside-in
-        if id(node) not in self._stamps and self._qualname(func) in self._DATE_READS:
-            self.calls.append(node)
-
-    def _qualname(self, expression: cst.BaseExpression) -> str | None:
-        if isinstance(expression, cst.Name):
-            value = self.scope.lookup(expression.value)
-            return value.qualname if isinstance(value, ImportedName) else None
-        if isinstance(expression, cst.Attribute):
-            base = self._qualname(expression.value)
-            return f"{base}.{expression.attr.value}" if base else None
-        return None
 
 
 def _detect_version(module: cst.Module) -> str:

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from dagcheck.model.pipeline import Pipeline, Setting, Span, Task, to_jsonable
+from dagcheck.model.pipeline import (
+    Deployment,
+    Pipeline,
+    Setting,
+    Span,
+    Task,
+    Unknown,
+    to_jsonable,
+)
 
 
 def span_as_dict(span: Span | None) -> dict[str, int] | None:
@@ -34,6 +42,7 @@ def task_as_dict(task: Task) -> dict[str, Any]:
         "kind": task.kind.value,
         "group": task.group,
         "mapped": task.mapped,
+        "definition": span_as_dict(task.definition),
         "callable": task.callable,
         "clock_reads": [
             {"text": read.text, "in_argument": read.in_argument, "span": span_as_dict(read.span)}
@@ -63,4 +72,37 @@ def pipeline_as_dict(pipeline: Pipeline) -> dict[str, Any]:
         "groups": [
             {"id": g.id, "parent": g.parent, "span": span_as_dict(g.span)} for g in pipeline.groups
         ],
+        **(
+            {
+                "function": pipeline.function,
+                "deployments": [deployment_as_dict(d) for d in pipeline.deployments],
+            }
+            if pipeline.framework == "prefect"
+            else {}
+        ),
+    }
+
+
+def deployment_as_dict(deployment: Deployment) -> dict[str, Any]:
+    schedules = deployment.schedules
+    return {
+        "name": to_jsonable(deployment.name),
+        "source": deployment.source,
+        "file": deployment.file.as_posix(),
+        "span": span_as_dict(deployment.span),
+        "flow_function": deployment.flow_function,
+        "entrypoint": deployment.entrypoint,
+        "pipeline": deployment.pipeline,
+        "schedules": to_jsonable(schedules)
+        if isinstance(schedules, Unknown)
+        else [
+            {
+                "kind": s.kind,
+                "value": to_jsonable(s.value),
+                "timezone": to_jsonable(s.timezone),
+                "span": span_as_dict(s.span),
+            }
+            for s in schedules
+        ],
+        "settings": {name: setting_as_dict(s) for name, s in sorted(deployment.settings.items())},
     }

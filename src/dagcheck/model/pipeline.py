@@ -1,6 +1,6 @@
 """The framework-neutral model of a pipeline: what every rule reads.
 
-Builders (``airflow.py``, later ``prefect.py``) are the only code that walks framework
+Builders (``airflow.py``, ``prefect.py``) are the only code that walks framework
 syntax; they produce these dataclasses. A value the builder could not resolve statically is
 an :class:`Unknown`, never a guess, so rules can stay silent on it.
 """
@@ -52,6 +52,13 @@ class ObjectValue:
         return self.qualname.rsplit(".", 1)[-1]
 
 
+@dataclass(frozen=True)
+class FunctionRef:
+    """A function given as a value (a hook, a cache_key_fn): its name as written."""
+
+    name: str
+
+
 class WallClock(Unknown):
     """A value read from the clock while the file is parsed (``datetime.now()``,
     ``days_ago(1)``, ``pendulum.today().add(days=-1)``): unknown, and different every parse."""
@@ -61,7 +68,9 @@ class Provenance(str, enum.Enum):
     """Where a setting's value came from, most specific first."""
 
     TASK = "task"  # a keyword on the operator call or TaskFlow call (incl. .override)
-    DECORATOR = "decorator"  # a keyword on @task(...) / @dag(...)
+    DECORATOR = "decorator"  # a keyword on @task(...) / @dag(...) / @flow(...) / .with_options
+    CONTEXT = "context"  # a context manager around the call (Prefect's `with tags(...)`)
+    DEPLOYMENT = "deployment"  # a Prefect deployment's own keyword or prefect.yaml field
     DEFAULT_ARGS = "default_args"  # the DAG's default_args
     DAG = "dag"  # a keyword on DAG(...)
     DEFAULT = "default"  # the framework's documented default
@@ -90,12 +99,14 @@ class TaskKind(str, enum.Enum):
     EMPTY = "empty"
     KUBERNETES = "kubernetes"
     TRIGGER = "trigger"
+    FLOW = "flow"  # a Prefect subflow called inside its parent flow
     OTHER = "other"
 
 
 @dataclass
 class Task:
-    """A task of a pipeline: an operator instance or a TaskFlow/decorated callable call."""
+    """A task of a pipeline: an operator instance or a TaskFlow/decorated callable call; in
+    Prefect, one call of a task (or subflow) inside the flow's body."""
 
     id: str | Unknown
     operator: str  # qualified name of the operator class or decorator, e.g. airflow...BashOperator
@@ -106,6 +117,13 @@ class Task:
     mapped: bool = False  # .expand()/.partial() dynamic task mapping
     callable: str | None = None  # the Python function a python-like task runs, when known
     clock_reads: list[ClockRead] = field(default_factory=list)
+    # Where the task is defined when that is not where it is used: a Prefect @task's
+    # decorator, shared by every call of the task, where its settings are written.
+    definition: Span | None = None
+    # What the task's code writes (Prefect task bodies): files, tables, HTTP uploads, ...
+    writes: list[Write] = field(default_factory=list)
+    # Prefect: run_deployment(...) calls in the task's code, and whether each is keyed.
+    deployment_runs: list[DeploymentRun] = field(default_factory=list)
 
     def setting(self, name: str) -> Setting | None:
         return self.settings.get(name)
@@ -118,6 +136,27 @@ class ClockRead:
     text: str
     span: Span = field(compare=False)
     in_argument: bool = False  # an operator argument: evaluated at every parse of the file
+
+
+@dataclass(frozen=True)
+class Write:
+    """A write in task code that a retry would repeat (``df.to_sql(...)``, ``open(p, "w")``,
+    ``requests.post(...)``, an ``INSERT`` statement)."""
+
+    text: str
+    span: Span = field(compare=False)
+    # The write is made safe to repeat: inside `with transaction(key=...)`, an upsert or
+    # overwrite (if_exists="replace", MERGE, ON CONFLICT).
+    guarded: bool = False
+
+
+@dataclass(frozen=True)
+class DeploymentRun:
+    """A ``run_deployment(...)`` call in flow or task code."""
+
+    text: str
+    span: Span = field(compare=False)
+    has_idempotency_key: bool = False
 
 
 @dataclass(frozen=True)
@@ -152,8 +191,15 @@ class Pipeline:
     # (orphans, missing tasks) must stay silent then.
     complete: bool = True
     incomplete_reasons: list[str] = field(default_factory=list)
-    # The framework's major version whose defaults were applied ("2" or "3" for Airflow).
+    # The framework's major version whose defaults were applied ("2" or "3").
     framework_version: str = ""
+    # Prefect: the deployments that run this flow (in code or in prefect.yaml).
+    deployments: list[Deployment] = field(default_factory=list)
+    # Prefect: the function a flow wraps, which prefect.yaml entrypoints name.
+    function: str | None = None
+    # Prefect: clock reads and run_deployment calls in the flow's own body.
+    clock_reads: list[ClockRead] = field(default_factory=list)
+    deployment_runs: list[DeploymentRun] = field(default_factory=list)
 
     @property
     def schedule(self) -> Setting | None:
@@ -166,6 +212,50 @@ class Pipeline:
         self.complete = False
         if reason not in self.incomplete_reasons:
             self.incomplete_reasons.append(reason)
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """One schedule of a deployment: exactly one of a cron string, an interval or an rrule."""
+
+    kind: str  # "cron" | "interval" | "rrule"
+    value: Any  # the cron or rrule text, the interval (seconds or timedelta), or Unknown
+    timezone: Any  # None when not given (Prefect then uses UTC), or Unknown
+    span: Span = field(compare=False)
+
+
+@dataclass
+class Deployment:
+    """A Prefect deployment: ``flow.serve(...)``, ``flow.deploy(...)``,
+    ``flow.to_deployment(...)`` or an entry of ``deployments:`` in prefect.yaml."""
+
+    name: str | Unknown
+    source: str  # "serve" | "deploy" | "to_deployment" | "prefect.yaml"
+    file: Path
+    span: Span
+    # The flow's function name (from the receiver or the entrypoint), when known.
+    flow_function: str | None = None
+    entrypoint: str | None = None  # prefect.yaml: "flows/etl.py:etl"
+    schedules: list[Schedule] | Unknown = field(default_factory=list)
+    # tags, concurrency_limit, sla, paused, work_pool ... with their spans.
+    settings: dict[str, Setting] = field(default_factory=dict)
+    # The pipeline id of the flow it runs, once linked (same file, or through entrypoint).
+    pipeline: str | None = None
+
+    def setting(self, name: str) -> Setting | None:
+        return self.settings.get(name)
+
+
+@dataclass
+class Definition:
+    """A declared Prefect flow or task, whether or not any flow calls it: the keywords its
+    decorator, ``Flow(...)``/``Task(...)`` call or ``.with_options`` copy writes."""
+
+    kind: str  # "flow" | "task"
+    name: str | Unknown
+    span: Span
+    settings: dict[str, Setting] = field(default_factory=dict)  # as written, nothing inferred
+    opaque: bool = False  # a **mapping we cannot see may hold more keywords
 
 
 @dataclass(frozen=True)
@@ -199,6 +289,12 @@ class SourceFile:
     secrets: list[HardCodedSecret] = field(default_factory=list)
     # Modules imported at module level (so at every parse), with where: name → span.
     top_level_imports: list[tuple[str, Span]] = field(default_factory=list)
+    deployments: list[Deployment] = field(default_factory=list)
+    definitions: list[Definition] = field(default_factory=list)
+    framework: str = "airflow"  # whose messages fit the file: "airflow" | "prefect"
+    # Framework APIs used in the file that its target version no longer has, such as
+    # Prefect 2's Deployment.build_from_flow on Prefect 3: (qualified name, span).
+    removed_api_uses: list[tuple[str, Span]] = field(default_factory=list)
 
 
 def to_jsonable(value: Any) -> Any:
@@ -209,6 +305,8 @@ def to_jsonable(value: Any) -> Any:
         return {"unknown": value.text}
     if isinstance(value, ObjectValue):
         return {"object": value.qualname, "text": value.text}
+    if isinstance(value, FunctionRef):
+        return {"function": value.name}
     if isinstance(value, dt.timedelta):
         return {"timedelta_seconds": value.total_seconds()}
     if isinstance(value, dt.datetime | dt.date):

@@ -6,8 +6,8 @@ import json
 from typing import TYPE_CHECKING, TextIO
 
 from dagcheck import __version__
-from dagcheck.model.dump import pipeline_as_dict
-from dagcheck.model.pipeline import Provenance, Setting, Unknown, to_jsonable
+from dagcheck.model.dump import deployment_as_dict, pipeline_as_dict
+from dagcheck.model.pipeline import Deployment, Provenance, Setting, Unknown, to_jsonable
 from dagcheck.report.json import finding_as_dict
 
 if TYPE_CHECKING:
@@ -21,6 +21,7 @@ def write_model_json(models: list[FileModel], out: TextIO) -> None:
             {
                 "path": m.path.as_posix(),
                 "pipelines": [pipeline_as_dict(p) for p in m.pipelines],
+                "deployments": [deployment_as_dict(d) for d in m.deployments],
                 "findings": [finding_as_dict(f) for f in m.findings],
             }
             for m in models
@@ -54,8 +55,24 @@ def write_model_text(models: list[FileModel], out: TextIO, *, show_defaults: boo
                 out.write(f"  edges ({len(pipeline.edges)}):\n")
                 for edge in pipeline.edges:
                     out.write(f"    {edge.upstream} >> {edge.downstream}\n")
-        if not model.pipelines and not model.findings:
+        for deployment in model.deployments:
+            _write_deployment(deployment, out, show_defaults)
+        if not model.pipelines and not model.deployments and not model.findings:
             out.write(f"{path}: no pipelines\n")
+
+
+def _write_deployment(deployment: Deployment, out: TextIO, show_defaults: bool) -> None:
+    path = deployment.file.as_posix()
+    flow = _name(deployment.pipeline) if deployment.pipeline else "an unscanned flow"
+    title = f"deployment {_name(deployment.name)} ({deployment.source}) of {flow}"
+    out.write(f"{path}:{deployment.span.line}: {title}\n")
+    if isinstance(deployment.schedules, Unknown):
+        out.write(f"  schedules = {_show(deployment.schedules)}\n")
+    else:
+        for schedule in deployment.schedules:
+            timezone = "" if schedule.timezone is None else f", timezone {_show(schedule.timezone)}"
+            out.write(f"  {schedule.kind} {_show(schedule.value)}{timezone}\n")
+    _write_settings(deployment.settings, out, "  ", show_defaults)
 
 
 def _write_settings(

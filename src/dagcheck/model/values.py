@@ -168,7 +168,18 @@ class ModuleConstants:
 
 # Library modules whose names are never looked up as constants of the scanned tree.
 _LIBRARY_ROOTS = frozenset(
-    {"airflow", "datetime", "pendulum", "os", "sys", "builtins", "json", "time", "typing"}
+    {
+        "airflow",
+        "prefect",
+        "datetime",
+        "pendulum",
+        "os",
+        "sys",
+        "builtins",
+        "json",
+        "time",
+        "typing",
+    }
 )
 
 # Constructors evaluated when all their arguments are literals.

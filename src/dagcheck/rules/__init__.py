@@ -14,7 +14,15 @@ from typing import Any
 
 from dagcheck.config import RuleOptions
 from dagcheck.findings import Severity
-from dagcheck.model.pipeline import Pipeline, Provenance, Setting, SourceFile, Span, Task
+from dagcheck.model.pipeline import (
+    Deployment,
+    Pipeline,
+    Provenance,
+    Setting,
+    SourceFile,
+    Span,
+    Task,
+)
 
 
 @dataclass(frozen=True)
@@ -35,15 +43,19 @@ RuleCheck = Callable[[Pipeline, RuleOptions], Iterator[Report]]
 FileRuleCheck = Callable[[SourceFile, RuleOptions], Iterator[Report]]
 # A rule that compares the pipelines of every file of the run: reports which pipeline.
 RunRuleCheck = Callable[[list[Pipeline], RuleOptions], Iterator[tuple[Pipeline, Report]]]
+# A rule about a Prefect deployment, run once deployments are linked to their flows.
+DeploymentRuleCheck = Callable[[Deployment, RuleOptions], Iterator[Report]]
 
 _REGISTRY: dict[str, RuleCheck] = {}
 _FILE_REGISTRY: dict[str, FileRuleCheck] = {}
 _RUN_REGISTRY: dict[str, RunRuleCheck] = {}
+_DEPLOYMENT_REGISTRY: dict[str, DeploymentRuleCheck] = {}
+_REGISTRIES = (_REGISTRY, _FILE_REGISTRY, _RUN_REGISTRY, _DEPLOYMENT_REGISTRY)
 
 
 def _registrar(registry: dict[str, Any], code: str) -> Callable[[Any], Any]:
     def register(check: Any) -> Any:
-        if any(code in r for r in (_REGISTRY, _FILE_REGISTRY, _RUN_REGISTRY)):
+        if any(code in r for r in _REGISTRIES):
             raise ValueError(f"{code} is registered twice")
         registry[code] = check
         return check
@@ -61,6 +73,10 @@ def file_rule(code: str) -> Callable[[FileRuleCheck], FileRuleCheck]:
 
 def run_rule(code: str) -> Callable[[RunRuleCheck], RunRuleCheck]:
     return _registrar(_RUN_REGISTRY, code)
+
+
+def deployment_rule(code: str) -> Callable[[DeploymentRuleCheck], DeploymentRuleCheck]:
+    return _registrar(_DEPLOYMENT_REGISTRY, code)
 
 
 @functools.cache
@@ -93,6 +109,13 @@ def registered_run_rules() -> dict[str, RunRuleCheck]:
     """Rules over all the pipelines of a run, by code."""
     registered_rules()  # imports the area modules
     return dict(sorted(_RUN_REGISTRY.items()))
+
+
+@functools.cache
+def registered_deployment_rules() -> dict[str, DeploymentRuleCheck]:
+    """Rules over Prefect deployments, by code."""
+    registered_rules()  # imports the area modules
+    return dict(sorted(_DEPLOYMENT_REGISTRY.items()))
 
 
 def describe(pipeline: Pipeline, task: Task | None = None) -> str:

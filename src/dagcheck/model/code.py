@@ -1,0 +1,89 @@
+"""Facts read from Python code whatever the framework: credential-like literals and reads of
+the wall clock."""
+
+from __future__ import annotations
+
+import re
+
+import libcst as cst
+
+from dagcheck.model.values import WALL_CLOCK, ImportedName, Scope, bind_import
+
+# A name that holds a credential: it ends with the word (github_token, DB_PASSWORD), so that
+# token_path, secret_name and aws_access_key_id are not taken for one.
+_SECRET_NAME = re.compile(
+    r"(?:^|_)(?:password|passwd|secret|secret_key|token|api_?key|access_?key|private_?key"
+    r"|client_?secret)$",
+    re.IGNORECASE,
+)
+_PLAIN_WORD = re.compile(r"^[A-Za-z_][A-Za-z_. -]*$")
+URI_WITH_PASSWORD = re.compile(
+    r"(?P<scheme>[a-z][a-z0-9+.-]*)://[^/\s:@]+:(?P<password>[^@\s/]+)@", re.IGNORECASE
+)
+
+
+def looks_like_secret(name: str, value: str) -> bool:
+    # A URI is judged by whether it carries a password (below), not by the name holding it;
+    # a plain word ("Passwords", "_token") names a thing rather than being a credential.
+    return (
+        bool(_SECRET_NAME.search(name))
+        and "://" not in value
+        and not _PLAIN_WORD.match(value)
+        and not is_placeholder(value)
+    )
+
+
+def is_placeholder(value: str) -> bool:
+    """Empty, short, templated ({{ conn.x.password }}, ${ENV}), masked (*****) or a path to
+    where the secret is kept (/var/run/secrets/token)."""
+    text = value.strip()
+    return (
+        len(text) < 6
+        or "{{" in text
+        or text.startswith(("$", "/", "./", "~"))
+        or len(set(text)) == 1
+        or " " in text
+    )
+
+
+CLOCK_WORDS = re.compile(r"\b(?:now|utcnow|today|yesterday|tomorrow|days_ago)\s*\(")
+
+
+class ClockReadFinder(cst.CSTVisitor):
+    """Finds ``datetime.now()`` and friends in task code, resolving names through the
+    module's imports and the function's own."""
+
+    # Durations (time.time() differences) are not data windows: only date-giving reads count.
+    _DATE_READS = frozenset(WALL_CLOCK - {"time.time"})
+
+    # now().isoformat() / .timestamp() stamps a record (a watermark, "submitted_at"); it does
+    # not pick the data a run processes.
+    _STAMPS = frozenset({"isoformat", "timestamp"})
+
+    def __init__(self, scope: Scope, package: str | None) -> None:
+        self.scope = scope
+        self.package = package
+        self.calls: list[cst.Call] = []
+        self._stamps: set[int] = set()
+
+    def visit_Import(self, node: cst.Import) -> None:
+        bind_import(self.scope, node, self.package)
+
+    def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
+        bind_import(self.scope, node, self.package)
+
+    def visit_Call(self, node: cst.Call) -> None:
+        func = node.func
+        if isinstance(func, cst.Attribute) and func.attr.value in self._STAMPS:
+            self._stamps.add(id(func.value))  # calls are visited outside-in
+        if id(node) not in self._stamps and self._qualname(func) in self._DATE_READS:
+            self.calls.append(node)
+
+    def _qualname(self, expression: cst.BaseExpression) -> str | None:
+        if isinstance(expression, cst.Name):
+            value = self.scope.lookup(expression.value)
+            return value.qualname if isinstance(value, ImportedName) else None
+        if isinstance(expression, cst.Attribute):
+            base = self._qualname(expression.value)
+            return f"{base}.{expression.attr.value}" if base else None
+        return None
