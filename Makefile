@@ -3,10 +3,14 @@ PYTHON ?= python3
 VENV := .venv
 TEST_VENV := .venv-test
 AIRFLOW2_VENV := .venv-airflow2
+PREFECT_VENV := .venv-prefect
 FIXTURES := fixtures
 # The Airflow releases the model is compared with; pinned so that CI is repeatable.
 AIRFLOW3 := apache-airflow==3.3.2
 AIRFLOW2 := apache-airflow==2.10.5
+# Prefect 3 and Airflow 3 cannot share an environment (their fastapi pins exclude each other):
+# Prefect gets its own, which the suite calls to import the Prefect fixtures.
+PREFECT3 := prefect==3.8.8
 
 .PHONY: demo test lint bench clean
 
@@ -30,19 +34,25 @@ $(AIRFLOW2_VENV)/.installed: pyproject.toml Makefile
 	$(AIRFLOW2_VENV)/bin/python -m pip install --quiet -e '.[dev]' '$(AIRFLOW2)'
 	touch $@
 
+$(PREFECT_VENV)/.installed: Makefile
+	$(PYTHON) -m venv $(PREFECT_VENV)
+	$(PREFECT_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(PREFECT_VENV)/bin/python -m pip install --quiet '$(PREFECT3)'
+	touch $@
+
 # Findings are expected on the bundled fixtures (exit 1); only exit 2 is a failure.
 demo: $(VENV)/.installed
 	$(VENV)/bin/dagcheck model $(FIXTURES)/airflow/dag_context_manager.py
 	$(VENV)/bin/dagcheck check $(FIXTURES); status=$$?; test $$status -le 1
 
-test: $(TEST_VENV)/.installed $(AIRFLOW2_VENV)/.installed
+test: $(TEST_VENV)/.installed $(AIRFLOW2_VENV)/.installed $(PREFECT_VENV)/.installed
 	$(TEST_VENV)/bin/ruff check src tests benchmarks
 	$(TEST_VENV)/bin/ruff format --check --quiet src tests benchmarks
-	$(TEST_VENV)/bin/python -m pytest -q -rsP
+	DAGCHECK_PREFECT_PYTHON=$(PREFECT_VENV)/bin/python $(TEST_VENV)/bin/python -m pytest -q -rsP
 	$(AIRFLOW2_VENV)/bin/python -m pytest -q -rsP tests/test_airflow_examples.py
 
 bench: $(TEST_VENV)/.installed
 	$(TEST_VENV)/bin/python benchmarks/bench_model.py
 
 clean:
-	rm -rf $(VENV) $(TEST_VENV) $(AIRFLOW2_VENV) build dist src/*.egg-info .pytest_cache .ruff_cache
+	rm -rf $(VENV) $(TEST_VENV) $(AIRFLOW2_VENV) $(PREFECT_VENV) build dist src/*.egg-info .pytest_cache .ruff_cache

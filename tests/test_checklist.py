@@ -16,7 +16,12 @@ from dagcheck.checklist import (
 )
 from dagcheck.config import RuleOptions
 from dagcheck.engine import FileModel, Options, run
-from dagcheck.rules import registered_file_rules, registered_rules, registered_run_rules
+from dagcheck.rules import (
+    registered_deployment_rules,
+    registered_file_rules,
+    registered_rules,
+    registered_run_rules,
+)
 
 DOCS = load_checklist()
 RULE_DOCS = [doc for doc in DOCS.values() if doc.area != "dagcheck"]
@@ -37,19 +42,35 @@ def check_source(tmp_path: Path, doc: RuleDoc, source: str | None) -> FileModel:
 
 
 def test_every_registered_rule_has_yaml_and_every_yaml_rule_is_implemented() -> None:
-    implemented = {*registered_rules(), *registered_file_rules(), *registered_run_rules()}
+    implemented = {
+        *registered_rules(),
+        *registered_file_rules(),
+        *registered_run_rules(),
+        *registered_deployment_rules(),
+    }
     assert implemented == {doc.code for doc in RULE_DOCS}
 
 
-@pytest.mark.parametrize("doc", RULE_DOCS, ids=lambda doc: f"{doc.code}-{doc.name}")
-def test_example_fires_the_rule(tmp_path: Path, doc: RuleDoc) -> None:
-    model = check_source(tmp_path, doc, doc.example)
+EXAMPLES = [
+    pytest.param(doc, example, use_instead, id=f"{doc.code}-{doc.name}-{framework}")
+    for doc in RULE_DOCS
+    for framework, example, use_instead in doc.examples()
+]
+
+
+@pytest.mark.parametrize(("doc", "example", "use_instead"), EXAMPLES)
+def test_example_fires_the_rule(
+    tmp_path: Path, doc: RuleDoc, example: str, use_instead: str
+) -> None:
+    model = check_source(tmp_path, doc, example)
     assert {f.code for f in model.findings} == {doc.code}
 
 
-@pytest.mark.parametrize("doc", RULE_DOCS, ids=lambda doc: f"{doc.code}-{doc.name}")
-def test_use_instead_stays_clean(tmp_path: Path, doc: RuleDoc) -> None:
-    model = check_source(tmp_path, doc, doc.use_instead)
+@pytest.mark.parametrize(("doc", "example", "use_instead"), EXAMPLES)
+def test_use_instead_stays_clean(
+    tmp_path: Path, doc: RuleDoc, example: str, use_instead: str
+) -> None:
+    model = check_source(tmp_path, doc, use_instead)
     assert model.findings == []
 
 
@@ -81,6 +102,7 @@ BAD_VALUES = [
     ("fix", "{safety: maybe}", "'fix' needs 'safety'"),
     ("fix", "{safety: safe}", "'fix.title' must say what the fix does"),
     ("colour", "red", "unknown key 'colour'"),
+    ("prefect_example", "x = 3", "prefect_example is for rules of both frameworks"),
 ]
 
 

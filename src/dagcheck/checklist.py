@@ -60,6 +60,16 @@ class RuleDoc:
     source: str  # the YAML file it came from
     # The Airflow major version the examples are written for ("auto": as the files say).
     target_airflow: str = "auto"
+    # A rule shared by both frameworks shows its Prefect form too (example first).
+    prefect_example: str | None = None
+    prefect_use_instead: str | None = None
+
+    def examples(self) -> list[tuple[str, str | None, str | None]]:
+        """(framework, example, use_instead) for each framework the docs show."""
+        shown = [(self.frameworks[0], self.example, self.use_instead)]
+        if self.prefect_example is not None:
+            shown.append(("prefect", self.prefect_example, self.prefect_use_instead))
+        return shown
 
 
 @functools.cache
@@ -125,7 +135,15 @@ def parse_rules(source: str, text: str) -> list[RuleDoc]:
 
 
 _REQUIRED = ("code", "name", "area", "severity", "frameworks", "summary", "why")
-_OPTIONAL = ("example", "use_instead", "fix", "runbook", "target_airflow")
+_OPTIONAL = (
+    "example",
+    "use_instead",
+    "prefect_example",
+    "prefect_use_instead",
+    "fix",
+    "runbook",
+    "target_airflow",
+)
 
 
 def _rule_doc(source: str, index: int, entry: Any) -> RuleDoc:
@@ -174,6 +192,11 @@ def _rule_doc(source: str, index: int, entry: Any) -> RuleDoc:
     target = str(entry.get("target_airflow", "auto"))
     if target not in ("auto", "2", "3"):
         raise ChecklistError(f"{where}: 'target_airflow' must be 2 or 3")
+    shows_prefect = "prefect_example" in entry or "prefect_use_instead" in entry
+    if shows_prefect and frameworks != ["airflow", "prefect"]:
+        raise ChecklistError(
+            f"{where}: prefect_example is for rules of both frameworks (airflow, prefect)"
+        )
     return RuleDoc(
         code=code,
         name=name,
@@ -188,6 +211,8 @@ def _rule_doc(source: str, index: int, entry: Any) -> RuleDoc:
         runbook=" ".join((text("runbook", required=needs_examples) or "").split()),
         source=source,
         target_airflow=target,
+        prefect_example=text("prefect_example", required=shows_prefect),
+        prefect_use_instead=text("prefect_use_instead", required=shows_prefect),
     )
 
 

@@ -190,10 +190,13 @@ def explain(code: str) -> None:
         "Why",
         f"  {doc.why}",
     ]
-    if doc.example:
-        parts += ["", "Example", _indent(doc.example)]
-    if doc.use_instead:
-        parts += ["", "Use instead", _indent(doc.use_instead)]
+    both = len(doc.examples()) > 1
+    for framework, example, use_instead in doc.examples():
+        label = f" ({framework.capitalize()})" if both else ""
+        if example:
+            parts += ["", f"Example{label}", _indent(example)]
+        if use_instead:
+            parts += ["", f"Use instead{label}", _indent(use_instead)]
     fix = f"{doc.fix.safety}: {doc.fix.title}" if doc.fix.safety != "none" else "none"
     parts += ["", f"Fix: {fix}"]
     click.echo("\n".join(parts))

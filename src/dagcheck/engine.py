@@ -145,7 +145,7 @@ def link_deployments(models: list[FileModel]) -> None:
                 continue
             relative, _, function = deployment.entrypoint.rpartition(":")
             target = by_path.get((model.path.parent / relative).resolve())
-            flows = [p for p in target.pipelines if p.function == function] if target else []
+            flows = [p for p in target.pipelines if p.entrypoint_name == function] if target else []
             if len(flows) == 1:
                 flow_id = flows[0].id
                 deployment.pipeline = flow_id if isinstance(flow_id, str) else None
@@ -159,7 +159,9 @@ def _check_across_files(models: list[FileModel], options: Options) -> None:
     by_file = {model.path: model for model in models}
     pipelines = [pipeline for model in models for pipeline in model.pipelines]
     for code, check_rule in registered_run_rules().items():
-        for pipeline, report in check_rule(pipelines, options.policy):
+        frameworks = docs[code].frameworks
+        candidates = [p for p in pipelines if p.framework in frameworks]
+        for pipeline, report in check_rule(candidates, options.policy):
             if code not in options.selected_rules(pipeline.file, run_rules=True):
                 continue
             dag = pipeline.id if isinstance(pipeline.id, str) else None
@@ -244,10 +246,10 @@ def build_file(
         return FileModel(
             path, findings=[_file_finding(path, "DC001", f"cannot read file: {error}")]
         )
+    if path.name == PREFECT_PROJECT_FILE:  # named for Prefect: no need to mention it
+        return _build_project_file(path, source_bytes, options)
     if not mentions_a_framework(source_bytes):
         return None
-    if path.name == PREFECT_PROJECT_FILE:
-        return _build_project_file(path, source_bytes, options)
     try:
         module = cst.parse_module(source_bytes)
     except cst.ParserSyntaxError as error:
@@ -343,11 +345,16 @@ def _check_file(source: SourceFile, options: Options) -> list[Finding]:
     docs, pipeline_rules, file_rules = load_checklist(), registered_rules(), registered_file_rules()
     findings = []
     for code in options.selected_rules(source.path):
+        frameworks = docs[code].frameworks
         for pipeline in source.pipelines if code in pipeline_rules else ():
+            if pipeline.framework not in frameworks:
+                continue
             for report in pipeline_rules[code](pipeline, options.policy):
                 dag = pipeline.id if isinstance(pipeline.id, str) else None
                 findings.append(_finding(code, report, source.path, dag, docs[code], options))
-        for report in file_rules[code](source, options.policy) if code in file_rules else ():
+        if code not in file_rules or source.framework not in frameworks:
+            continue
+        for report in file_rules[code](source, options.policy):
             findings.append(
                 _finding(code, report, source.path, report.pipeline_id, docs[code], options)
             )

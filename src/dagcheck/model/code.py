@@ -57,8 +57,10 @@ class ClockReadFinder(cst.CSTVisitor):
     _DATE_READS = frozenset(WALL_CLOCK - {"time.time"})
 
     # now().isoformat() / .timestamp() stamps a record (a watermark, "submitted_at"); it does
-    # not pick the data a run processes.
+    # not pick the data a run processes. A date (date.today().isoformat()) has no time to
+    # stamp with: it selects a day.
     _STAMPS = frozenset({"isoformat", "timestamp"})
+    _DAYS = frozenset({"datetime.date.today", "pendulum.today", "pendulum.yesterday"})
 
     def __init__(self, scope: Scope, package: str | None) -> None:
         self.scope = scope
@@ -75,7 +77,9 @@ class ClockReadFinder(cst.CSTVisitor):
     def visit_Call(self, node: cst.Call) -> None:
         func = node.func
         if isinstance(func, cst.Attribute) and func.attr.value in self._STAMPS:
-            self._stamps.add(id(func.value))  # calls are visited outside-in
+            stamped = func.value
+            if not isinstance(stamped, cst.Call) or self._qualname(stamped.func) not in self._DAYS:
+                self._stamps.add(id(stamped))  # calls are visited outside-in
         if id(node) not in self._stamps and self._qualname(func) in self._DATE_READS:
             self.calls.append(node)
 

@@ -74,7 +74,7 @@ def pipeline_as_dict(pipeline: Pipeline) -> dict[str, Any]:
         ],
         **(
             {
-                "function": pipeline.function,
+                "entrypoint_name": pipeline.entrypoint_name,
                 "deployments": [deployment_as_dict(d) for d in pipeline.deployments],
             }
             if pipeline.framework == "prefect"
@@ -90,7 +90,7 @@ def deployment_as_dict(deployment: Deployment) -> dict[str, Any]:
         "source": deployment.source,
         "file": deployment.file.as_posix(),
         "span": span_as_dict(deployment.span),
-        "flow_function": deployment.flow_function,
+        "entrypoint_name": deployment.entrypoint_name,
         "entrypoint": deployment.entrypoint,
         "pipeline": deployment.pipeline,
         "schedules": to_jsonable(schedules)

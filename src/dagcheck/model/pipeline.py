@@ -140,14 +140,15 @@ class ClockRead:
 
 @dataclass(frozen=True)
 class Write:
-    """A write in task code that a retry would repeat (``df.to_sql(...)``, ``open(p, "w")``,
-    ``requests.post(...)``, an ``INSERT`` statement)."""
+    """A write in task code, which a retry repeats (``df.to_sql(...)``, ``open(p, "a")``,
+    ``requests.post(...)``, an ``INSERT`` statement, an upload)."""
 
     text: str
     span: Span = field(compare=False)
-    # The write is made safe to repeat: inside `with transaction(key=...)`, an upsert or
-    # overwrite (if_exists="replace", MERGE, ON CONFLICT).
-    guarded: bool = False
+    # Repeating it changes nothing: an overwrite (open(p, "w"), a file or object written to
+    # one path, to_sql(if_exists="replace"), HTTP PUT), an upsert (MERGE, ON CONFLICT), or a
+    # write inside `with transaction(key=...)`.
+    repeatable: bool = False
 
 
 @dataclass(frozen=True)
@@ -195,8 +196,9 @@ class Pipeline:
     framework_version: str = ""
     # Prefect: the deployments that run this flow (in code or in prefect.yaml).
     deployments: list[Deployment] = field(default_factory=list)
-    # Prefect: the function a flow wraps, which prefect.yaml entrypoints name.
-    function: str | None = None
+    # Prefect: the module-level name of the flow object, which a prefect.yaml entrypoint
+    # (`flows/etl.py:name`) names: the function's name for an @flow function.
+    entrypoint_name: str | None = None
     # Prefect: clock reads and run_deployment calls in the flow's own body.
     clock_reads: list[ClockRead] = field(default_factory=list)
     deployment_runs: list[DeploymentRun] = field(default_factory=list)
@@ -233,8 +235,8 @@ class Deployment:
     source: str  # "serve" | "deploy" | "to_deployment" | "prefect.yaml"
     file: Path
     span: Span
-    # The flow's function name (from the receiver or the entrypoint), when known.
-    flow_function: str | None = None
+    # The module-level name of the flow it runs (see Pipeline.entrypoint_name), when known.
+    entrypoint_name: str | None = None
     entrypoint: str | None = None  # prefect.yaml: "flows/etl.py:etl"
     schedules: list[Schedule] | Unknown = field(default_factory=list)
     # tags, concurrency_limit, sla, paused, work_pool ... with their spans.
@@ -256,6 +258,9 @@ class Definition:
     span: Span
     settings: dict[str, Setting] = field(default_factory=dict)  # as written, nothing inferred
     opaque: bool = False  # a **mapping we cannot see may hold more keywords
+    framework_version: str = "3"  # the Prefect major version whose API applies
+    # "decorator", "call" (task(fn)), "class" (Task(fn, ...)) or "with_options" (a copy)
+    declared_as: str = "decorator"
 
 
 @dataclass(frozen=True)

@@ -68,6 +68,15 @@ _TASK_DECORATORS = {"prefect.task", "prefect.tasks.task"}
 _FLOW_CLASSES = {"prefect.Flow", "prefect.flows.Flow"}
 _TASK_CLASSES = {"prefect.Task", "prefect.tasks.Task"}
 _TAGS = {"prefect.tags", "prefect.context.tags"}
+# Wrappers that change how a value is passed to a task, not which task it comes from.
+_ANNOTATIONS = {
+    "prefect.unmapped",
+    "prefect.allow_failure",
+    "prefect.quote",
+    "prefect.utilities.annotations.unmapped",
+    "prefect.utilities.annotations.allow_failure",
+    "prefect.utilities.annotations.quote",
+}
 _TRANSACTION = {"prefect.transaction", "prefect.transactions.transaction"}
 _RUN_DEPLOYMENT = {
     "prefect.deployments.run_deployment",
@@ -115,6 +124,11 @@ TASK_KEYWORDS = {
     "2": _TASK_KEYWORDS_2,
     "3": _TASK_KEYWORDS_2 | {"cache_policy", "on_running", "asset_deps"},
 }
+# Task(fn, ...) also takes the transaction hooks that the @task decorator refuses.
+TASK_CLASS_KEYWORDS = {
+    "2": TASK_KEYWORDS["2"],
+    "3": TASK_KEYWORDS["3"] | {"on_commit", "on_rollback"},
+}
 HOOKS = ("on_failure", "on_completion", "on_crashed", "on_cancellation", "on_running")
 TASK_HOOKS = ("on_failure", "on_completion", "on_running", "on_commit", "on_rollback")
 
@@ -160,15 +174,21 @@ _DEPLOYMENT_METHODS = {"serve", "deploy", "to_deployment"}
 _DEPLOYMENT_SETTINGS = ("tags", "concurrency_limit", "global_limit", "paused", "_sla", "sla")
 _MAX_CALL_DEPTH = 8
 
-# Writes that a retry repeats: method names on any receiver, and HTTP verbs on clients.
-_WRITE_METHODS = {
-    "to_sql", "to_parquet", "to_csv", "to_json", "to_excel", "to_feather", "write_text",
-    "write_bytes", "upload_file", "upload_fileobj", "put_object", "upload", "upload_blob",
-    "upload_from_filename", "upload_from_string", "insert_rows", "insert_rows_json",
+# Writes by method name, on any receiver: those that replace what is at their target (a file,
+# an object key) are repeatable; appends and inserts are not.
+_OVERWRITES = {
+    "to_parquet", "to_csv", "to_json", "to_excel", "to_feather", "write_text", "write_bytes",
+    "upload_file", "upload_fileobj", "put_object", "upload", "upload_blob",
+    "upload_from_filename", "upload_from_string",
 }  # fmt: skip
-_HTTP_WRITES = {"post", "put", "patch"}
+_APPENDS = {"to_sql", "insert_rows", "insert_rows_json"}
+# HTTP verbs on clients: PUT replaces, POST and PATCH act again.
+_HTTP_WRITES = {"post": False, "put": True, "patch": False}
 _HTTP_CLIENT = re.compile(r"(?:^|\.)(?:requests|httpx)$|client|session|http|api", re.IGNORECASE)
 _INSERT = re.compile(r"\binsert\s+into\b", re.IGNORECASE)
+_DELETE = re.compile(r"\bdelete\s+from\b", re.IGNORECASE)
+# An HTTP API that deduplicates retried requests by a key the client sends.
+_IDEMPOTENCY_HEADER = re.compile(r"idempotency[-_]?key", re.IGNORECASE)
 # What makes a write safe to repeat: an upsert, an overwrite, or a merge.
 _REPEATABLE_SQL = re.compile(
     r"\bmerge\b|\bon\s+conflict\b|\bon\s+duplicate\s+key\b|\binsert\s+overwrite\b"
@@ -194,10 +214,11 @@ class _Declared:
     function: _Function
     keywords: dict[str, tuple[Any, cst.CSTNode]]
     node: cst.CSTNode  # the decorator, the Flow(...)/Task(...) call or the .with_options call
-    declared_as: str  # "decorator" | "call" | "with_options"
+    declared_as: str  # "decorator" | "call" (task(fn)) | "class" (Task(fn)) | "with_options"
     hooks: dict[str, list[tuple[FunctionRef, cst.CSTNode]]] = field(default_factory=dict)
     opaque: bool = False
     settings: dict[str, Setting] = field(default_factory=dict)  # as written, with their spans
+    own_keywords: frozenset[str] = frozenset()  # a .with_options copy: the keywords it adds
     # What this declaration itself writes (not a .with_options copy's inherited keywords).
     definition: Definition | None = None
 
@@ -207,7 +228,7 @@ class _Declared:
 
     def copy_with(self, keywords: dict[str, tuple[Any, cst.CSTNode]], node: cst.Call) -> _Declared:
         hooks = {name: list(refs) for name, refs in self.hooks.items() if name not in keywords}
-        return _Declared(
+        copy = _Declared(
             self.kind,
             self.function,
             {**self.keywords, **keywords},
@@ -216,6 +237,8 @@ class _Declared:
             hooks,
             self.opaque,
         )
+        copy.own_keywords = frozenset(keywords)
+        return copy
 
 
 @dataclass(frozen=True)
@@ -363,14 +386,19 @@ class _Builder(Evaluator):
         self.scope.bind("__name__", "__main__")
         self.exec_block(module.body)
         module.visit(_SecretFinder(self))
+        # The first module-level name of each flow object: what entrypoints name.
+        bound = {id(v): name for name, v in reversed(self.scope.names.items())}
         built: dict[int, Pipeline] = {}
         for declared in self.declared:
             if declared.kind == "flow":
-                built[id(declared)] = self.build_flow(declared)
-                self.pipelines.append(built[id(declared)])
+                pipeline = self.build_flow(declared)
+                pipeline.entrypoint_name = bound.get(id(declared), declared.function_name)
+                built[id(declared)] = pipeline
+                self.pipelines.append(pipeline)
         for deployment, flow in self._deployed_flows:
             pipeline = built[id(flow)]
             deployment.pipeline = pipeline.id if isinstance(pipeline.id, str) else None
+            deployment.entrypoint_name = pipeline.entrypoint_name
             pipeline.deployments.append(deployment)
 
     # -- statements ---------------------------------------------------------------------
@@ -583,6 +611,13 @@ class _Builder(Evaluator):
         return super().attribute(base, name, node)
 
     def _eval_Call(self, node: cst.Call) -> Any:
+        growth = _list_growth(node)
+        if growth is not None and isinstance(grown := self.scope.lookup(growth[0]), list):
+            args, _ = self.arguments(node)
+            if args is not None and len(args) == 1:
+                # results.append(load(x)): the list now carries that task's output.
+                grown.extend(args if growth[1] == "append" else _items(args[0]))
+                return None
         callee = self.evaluate(node.func)
         if isinstance(callee, _Method):
             return self.call_method(callee, node)
@@ -633,8 +668,12 @@ class _Builder(Evaluator):
             keywords, opaque = self.keywords_of(node)
             function = self.function_argument(node)
             if function is not None:  # flow(fn), Task(fn, retries=2)
-                return self.declare(kind, function, keywords, node, "call", opaque=opaque)
+                declared_as = "class" if qualname in _FLOW_CLASSES | _TASK_CLASSES else "call"
+                return self.declare(kind, function, keywords, node, declared_as, opaque=opaque)
             return _Decorator(kind, keywords, node, opaque)
+        if qualname in _ANNOTATIONS:
+            args, _ = self.arguments(node)
+            return args[0] if args and len(args) == 1 else _with_tasks(_tasks_in(args), node)
         if qualname in _TAGS:
             args, _ = self.arguments(node)
             return _Tags(tuple(args)) if args is not None else _Tags((Unknown(code_of(node)),))
@@ -692,14 +731,17 @@ class _Builder(Evaluator):
         }
         for hook in declared.hooks:
             declared.settings[hook] = self.hook_setting(declared, hook)
-        if declared.declared_as != "with_options":
-            declared.definition = Definition(
-                declared.kind,
-                self.name_of(declared),
-                self.spans.span(declared.node),
-                dict(declared.settings),
-                declared.opaque,
-            )
+        # A copy's definition holds what its .with_options call writes, not what it inherits.
+        own = declared.own_keywords if declared.declared_as == "with_options" else None
+        declared.definition = Definition(
+            declared.kind,
+            self.name_of(declared),
+            self.spans.span(declared.node),
+            {k: v for k, v in declared.settings.items() if own is None or k in own},
+            declared.opaque,
+            self.version,
+            declared.declared_as,
+        )
         self.declared.append(declared)
         return declared
 
@@ -757,7 +799,7 @@ class _Builder(Evaluator):
 
     def build_flow(self, declared: _Declared) -> Pipeline:
         function = declared.function
-        kind = {"decorator": "flow-decorator", "call": "flow-call"}.get(
+        kind = {"decorator": "flow-decorator", "call": "flow-call", "class": "flow-call"}.get(
             declared.declared_as, "flow-with-options"
         )
         pipeline = Pipeline(
@@ -768,7 +810,6 @@ class _Builder(Evaluator):
             span=self.spans.span(declared.node),
             settings=self.settings_of(declared),
             framework_version=self.version,
-            function=declared.function_name,
         )
         facts = self.body_facts(function)
         pipeline.clock_reads = facts.clock_reads
@@ -889,7 +930,6 @@ class _Builder(Evaluator):
             source=method,
             file=self.path,
             span=self.spans.span(node),
-            flow_function=flow.function_name,
             schedules=self.schedules_in_code(keywords),
         )
         self._deployed_flows.append((deployment, flow))
@@ -950,8 +990,8 @@ class _Builder(Evaluator):
             self._body_facts[node] = _BodyFacts(
                 [ClockRead(code_of(call), self.spans.span(call)) for call in finder.clock_calls],
                 [
-                    Write(text, self.spans.span(call), guarded)
-                    for call, text, guarded in finder.writes
+                    Write(text, self.spans.span(call), repeatable)
+                    for call, text, repeatable in finder.judged_writes()
                 ],
                 [
                     DeploymentRun(code_of(call), self.spans.span(call), keyed)
@@ -984,6 +1024,10 @@ class _BodyFinder(cst.CSTVisitor):
         self.writes: list[tuple[cst.Call, str, bool]] = []
         self.deployment_runs: list[tuple[cst.Call, bool]] = []
         self._transactions = 0
+        # A DELETE of the slice before appending it (delete-then-insert) makes the append
+        # repeatable.
+        self.deletes_first = False
+        self._sql_appends: set[int] = set()
 
     def visit_Import(self, node: cst.Import) -> None:
         self.clock.visit_Import(node)
@@ -1017,6 +1061,18 @@ class _BodyFinder(cst.CSTVisitor):
         if write is not None:
             text, repeatable = write
             self.writes.append((node, text, repeatable or self._transactions > 0))
+        elif _DELETE.search(_first_string(node) or ""):
+            self.deletes_first = True
+
+    def judged_writes(self) -> list[tuple[cst.Call, str, bool]]:
+        """The writes, once the whole body is seen: a DELETE of the slice makes the body's
+        SQL appends repeatable (delete-then-insert)."""
+        if not self.deletes_first:
+            return self.writes
+        return [
+            (node, text, repeatable or id(node) in self._sql_appends)
+            for node, text, repeatable in self.writes
+        ]
 
     def _write(self, node: cst.Call, qualname: str | None) -> tuple[str, bool] | None:
         func = node.func
@@ -1024,17 +1080,24 @@ class _BodyFinder(cst.CSTVisitor):
         if isinstance(func, cst.Attribute):
             method = func.attr.value
             receiver = code_of(func.value)
-            if method in _WRITE_METHODS:
-                overwrite = method == "to_sql" and _literal(keywords.get("if_exists")) == "replace"
-                return f"{receiver}.{method}(...)", overwrite
+            if method in _APPENDS:
+                self._sql_appends.add(id(node))
+                replaces = method == "to_sql" and _literal(keywords.get("if_exists")) == "replace"
+                return f"{receiver}.{method}(...)", replaces
+            if method in _OVERWRITES:
+                # Appending to a CSV, or adding part files to a partitioned dataset, is not.
+                appends = _literal(keywords.get("mode")) == "a" or "partition_cols" in keywords
+                return f"{receiver}.{method}(...)", not appends
             if method in _HTTP_WRITES and (
                 (qualname or "").startswith(("requests.", "httpx."))
                 or _HTTP_CLIENT.search(receiver)
             ):
-                return f"{receiver}.{method}(...)", False
+                keyed = _IDEMPOTENCY_HEADER.search(code_of(keywords.get("headers", node.func)))
+                return f"{receiver}.{method}(...)", _HTTP_WRITES[method] or bool(keyed)
             if method in ("execute", "executemany", "run", "sql", "query"):
                 sql = _first_string(node)
                 if sql is not None and _INSERT.search(sql):
+                    self._sql_appends.add(id(node))
                     return "INSERT INTO", bool(_REPEATABLE_SQL.search(sql))
         if qualname == "builtins.open" or (isinstance(func, cst.Name) and func.value == "open"):
             mode = _literal(keywords.get("mode"))
@@ -1042,7 +1105,7 @@ class _BodyFinder(cst.CSTVisitor):
             if mode is None and len(positional) > 1:
                 mode = _literal(positional[1])
             if isinstance(mode, str) and any(flag in mode for flag in "wax"):
-                return f"open(..., {mode!r})", False
+                return f"open(..., {mode!r})", "a" not in mode  # "w" truncates first
         return None
 
     def _qualname(self, expression: cst.BaseExpression | None) -> str | None:
@@ -1101,6 +1164,24 @@ class _NameFinder(cst.CSTVisitor):
 
 
 # -- helpers ----------------------------------------------------------------------------------
+
+
+def _list_growth(node: cst.Call) -> tuple[str, str] | None:
+    """``name.append(x)`` / ``name.extend(xs)``: (name, method)."""
+    func = node.func
+    if (
+        isinstance(func, cst.Attribute)
+        and isinstance(func.value, cst.Name)
+        and func.attr.value in ("append", "extend")
+    ):
+        return func.value.value, func.attr.value
+    return None
+
+
+def _items(value: Any) -> list[Any]:
+    if isinstance(value, list | tuple):
+        return list(value)
+    return [value]  # an unknown iterable: keep what it is derived from
 
 
 def _declared_kind(qualname: str) -> str | None:

@@ -68,7 +68,7 @@ def _deployment(path: Path, node: yaml.MappingNode) -> Deployment:
         source="prefect.yaml",
         file=path,
         span=_span(node),
-        flow_function=function,
+        entrypoint_name=function,
         entrypoint=entrypoint if isinstance(entrypoint, str) else None,
         schedules=_schedules(fields),
     )

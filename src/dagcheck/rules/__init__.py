@@ -15,6 +15,7 @@ from typing import Any
 from dagcheck.config import RuleOptions
 from dagcheck.findings import Severity
 from dagcheck.model.pipeline import (
+    Definition,
     Deployment,
     Pipeline,
     Provenance,
@@ -119,11 +120,42 @@ def registered_deployment_rules() -> dict[str, DeploymentRuleCheck]:
 
 
 def describe(pipeline: Pipeline, task: Task | None = None) -> str:
-    """How messages name what they are about: "task 'load' in DAG 'sales_daily'"."""
-    dag = f"DAG '{pipeline.id}'" if isinstance(pipeline.id, str) else "this DAG"
+    """How messages name what they are about: "task 'load' in DAG 'sales_daily'", or
+    "task 'load' in flow 'sales-daily'"."""
+    noun = "flow" if pipeline.framework == "prefect" else "DAG"
+    dag = f"{noun} '{pipeline.id}'" if isinstance(pipeline.id, str) else f"this {noun}"
     if task is None:
         return dag
+    if pipeline.framework == "prefect" and isinstance(task.id, str):
+        # A Prefect task called several times is one definition: name it, not the call.
+        return f"task '{task.id.partition('__')[0]}' in {dag}"
     return f"task '{task.id}' in {dag}" if isinstance(task.id, str) else f"a task in {dag}"
+
+
+def describe_definition(definition: Definition) -> str:
+    """ "flow 'daily-etl'" or "task 'extract'"."""
+    name = definition.name
+    return f"{definition.kind} '{name}'" if isinstance(name, str) else f"this {definition.kind}"
+
+
+def definition_pipeline_id(definition: Definition) -> str | None:
+    """The pipeline a finding about a definition belongs to: the flow it declares."""
+    if definition.kind == "flow" and isinstance(definition.name, str):
+        return definition.name
+    return None
+
+
+def one_per_definition(tasks: list[Task]) -> list[Task]:
+    """The first call of each Prefect task: its settings and code are its definition's,
+    written once, however often a flow calls it (Airflow tasks are their own definition)."""
+    seen: set[int] = set()
+    first = []
+    for task in tasks:
+        key = id(task.definition) if task.definition is not None else id(task)
+        if key not in seen:
+            seen.add(key)
+            first.append(task)
+    return first
 
 
 def unset_on_every_task(pipeline: Pipeline, tasks: list[Task], name: str, default: object) -> bool:
@@ -169,4 +201,6 @@ def describe_tasks(pipeline: Pipeline, tasks: list[Task]) -> str:
     """ "task 'load' in DAG 'x'", or "3 tasks of DAG 'x' (through default_args)"."""
     if len(tasks) == 1:
         return describe(pipeline, tasks[0])
+    if pipeline.framework == "prefect":
+        return f"{len(tasks)} tasks of {describe(pipeline)}"
     return f"{len(tasks)} tasks of {describe(pipeline)} (through default_args)"

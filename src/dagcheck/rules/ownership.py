@@ -6,8 +6,8 @@ import fnmatch
 from collections.abc import Iterator
 
 from dagcheck.config import RuleOptions
-from dagcheck.model.pipeline import Pipeline
-from dagcheck.rules import Report, describe, rule
+from dagcheck.model.pipeline import Deployment, Pipeline
+from dagcheck.rules import Report, deployment_rule, describe, rule
 
 
 @rule("DC501")
@@ -59,9 +59,29 @@ def tags_outside_policy(pipeline: Pipeline, policy: RuleOptions) -> Iterator[Rep
 @rule("DC504")
 def dag_without_documentation(pipeline: Pipeline, policy: RuleOptions) -> Iterator[Report]:
     description, doc_md = pipeline.setting("description"), pipeline.setting("doc_md")
+    if pipeline.framework == "prefect":
+        if description is not None and description.known and not description.value:
+            yield Report(
+                pipeline.span,
+                f"{describe(pipeline)} has neither a docstring nor description=; say what it "
+                "produces and for whom",
+            )
+        return
     if all(s is not None and s.known and not s.value for s in (description, doc_md)):
         yield Report(
             pipeline.span,
             f"{describe(pipeline)} has neither description nor doc_md; say what it produces "
             "and for whom (an @dag function's docstring counts)",
+        )
+
+
+@deployment_rule("DC505")
+def deployment_without_tags(deployment: Deployment, policy: RuleOptions) -> Iterator[Report]:
+    tags = deployment.setting("tags")
+    if tags is not None and tags.known and not tags.value:
+        name = deployment.name if isinstance(deployment.name, str) else "this deployment"
+        yield Report(
+            tags.span or deployment.span,
+            f"deployment '{name}' has no tags; tag it with its team and domain so its runs can "
+            "be found, filtered and targeted by automations",
         )

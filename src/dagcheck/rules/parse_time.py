@@ -68,10 +68,16 @@ def hard_coded_secret(source: SourceFile, policy: RuleOptions) -> Iterator[Repor
             what = f"a {secret.name}:// connection URI with a password"
         else:
             what = f"a literal value for {secret.name!r}"
+        if source.framework == "prefect":
+            keep = "keep it in a Prefect Secret block (Secret.load(...)) or the environment"
+        else:
+            keep = (
+                "keep it in an Airflow Connection or a secrets backend and reference it by conn_id"
+            )
         yield Report(
             secret.span,
-            f"hard-coded credential: {what} is written in the DAG file; keep it in an Airflow "
-            "Connection or a secrets backend and reference it by conn_id",
+            f"hard-coded credential: {what} is written in the {_FILE_KIND[source.framework]}; "
+            f"{keep}",
         )
 
 
@@ -95,3 +101,6 @@ def heavy_import_at_parse_time(source: SourceFile, policy: RuleOptions) -> Itera
                 f"'{module}' is imported at module level, so every parse of this file pays for "
                 "it; import it inside the task that uses it",
             )
+
+
+_FILE_KIND = {"airflow": "DAG file", "prefect": "flow file"}

@@ -6,22 +6,40 @@ import datetime as dt
 from collections.abc import Iterator
 
 from dagcheck.config import RuleOptions
-from dagcheck.model.pipeline import Pipeline, Provenance, Setting, Task, TaskKind
+from dagcheck.model.pipeline import (
+    FunctionRef,
+    ObjectValue,
+    Pipeline,
+    Provenance,
+    Setting,
+    SourceFile,
+    Task,
+    TaskKind,
+)
 from dagcheck.rules import (
     Report,
     by_origin,
+    definition_pipeline_id,
     describe,
+    describe_definition,
     describe_tasks,
+    file_rule,
+    one_per_definition,
     rule,
     shared_value_report,
     unset_on_every_task,
 )
 
+# Work a task does itself: not an EmptyOperator, not a Prefect subflow (a flow of its own).
+_NO_WORK = {TaskKind.EMPTY, TaskKind.FLOW}
+
 
 @rule("DC201")
 def task_without_retries(pipeline: Pipeline, policy: RuleOptions) -> Iterator[Report]:
-    # An EmptyOperator does no work that could fail transiently.
-    tasks = [task for task in pipeline.tasks if task.kind is not TaskKind.EMPTY]
+    tasks = one_per_definition([task for task in pipeline.tasks if task.kind not in _NO_WORK])
+    if pipeline.framework == "prefect":
+        yield from _prefect_tasks_without_retries(pipeline, tasks)
+        return
     if unset_on_every_task(pipeline, tasks, "retries", 0):
         yield Report(
             pipeline.span,
@@ -50,9 +68,26 @@ def task_without_retries(pipeline: Pipeline, policy: RuleOptions) -> Iterator[Re
         )
 
 
+def _prefect_tasks_without_retries(pipeline: Pipeline, tasks: list[Task]) -> Iterator[Report]:
+    flow_retries = pipeline.setting("retries")
+    if flow_retries is None or not flow_retries.known or flow_retries.value != 0:
+        return  # a flow that retries runs its failed tasks again
+    for task in tasks:
+        retries = task.setting("retries")
+        if retries is None or retries.value != 0:
+            continue
+        where = "retries=0" if retries.provenance is not Provenance.DEFAULT else "no retries"
+        yield Report(
+            retries.span or task.span,
+            f"{describe(pipeline, task)} has {where}, and neither has the flow: one transient "
+            "failure fails the run; set retries= (and retry_delay_seconds=) on @task",
+            task,
+        )
+
+
 @rule("DC202")
 def retries_below_team_minimum(pipeline: Pipeline, policy: RuleOptions) -> Iterator[Report]:
-    tasks = [task for task in pipeline.tasks if task.kind is not TaskKind.EMPTY]
+    tasks = one_per_definition([task for task in pipeline.tasks if task.kind not in _NO_WORK])
 
     # retries=0 is DC201's finding; this one is about a policy above one retry.
     def below_minimum(retries: Setting) -> bool:
@@ -161,3 +196,65 @@ def _retrying_tasks(pipeline: Pipeline) -> list[Task]:
         and not isinstance(retries.value, bool)
         and retries.value > 0
     ]
+
+
+@rule("DC206")
+def retries_without_delay(pipeline: Pipeline, policy: RuleOptions) -> Iterator[Report]:
+    tasks = [task for task in one_per_definition(pipeline.tasks) if task.kind is not TaskKind.FLOW]
+    subjects: list[tuple[Task | None, dict[str, Setting]]] = [
+        (None, pipeline.settings),  # a subflow is reported as a flow of its own
+        *((task, task.settings) for task in tasks),
+    ]
+    for task, settings in subjects:
+        retries, delay = settings.get("retries"), settings.get("retry_delay_seconds")
+        if retries is None or delay is None or not _retries(retries) or delay.value != 0:
+            continue
+        yield Report(
+            retries.span or pipeline.span,
+            f"retries={retries.value} on {describe(pipeline, task)} with no "
+            "retry_delay_seconds: Prefect retries at once, hammering a dependency that is "
+            "down; set retry_delay_seconds=",
+            task,
+        )
+
+
+def _retries(setting: Setting) -> bool:
+    value = setting.value
+    return isinstance(value, int) and not isinstance(value, bool) and value > 0
+
+
+@rule("DC207")
+def backoff_without_jitter(pipeline: Pipeline, policy: RuleOptions) -> Iterator[Report]:
+    fanned_out = [task for task in pipeline.tasks if task.mapped]
+    for task in one_per_definition(fanned_out):
+        retries, delay = task.setting("retries"), task.setting("retry_delay_seconds")
+        jitter = task.setting("retry_jitter_factor")
+        if retries is None or not _retries(retries) or delay is None or jitter is None:
+            continue
+        backs_off = isinstance(delay.value, list | tuple) or (
+            isinstance(delay.value, ObjectValue) and delay.value.name == "exponential_backoff"
+        )
+        if backs_off and jitter.known and jitter.value is None:
+            yield Report(
+                delay.span or task.span,
+                f"{describe(pipeline, task)} is mapped and retries on a fixed backoff "
+                f"({delay.text}) without retry_jitter_factor: its mapped runs fail together "
+                "and retry together, in waves; set retry_jitter_factor= (e.g. 0.5)",
+                task,
+            )
+
+
+@file_rule("DC208")
+def flow_retry_delay_not_a_number(source: SourceFile, policy: RuleOptions) -> Iterator[Report]:
+    for definition in (d for d in source.definitions if d.kind == "flow"):
+        delay = definition.settings.get("retry_delay_seconds")
+        if delay is None or not isinstance(delay.value, list | tuple | ObjectValue | FunctionRef):
+            continue
+        yield Report(
+            delay.span or definition.span,
+            f"retry_delay_seconds={delay.text} on {describe_definition(definition)}: a flow "
+            "takes only a number of seconds; a list or backoff function passes the decorator "
+            "and fails with TypeError when a run starts; give a number, or move the backoff "
+            "to @task",
+            pipeline_id=definition_pipeline_id(definition),
+        )

@@ -7,8 +7,8 @@ from collections.abc import Iterator
 
 from dagcheck.config import RuleOptions
 from dagcheck.findings import Severity
-from dagcheck.model.pipeline import Pipeline, Provenance
-from dagcheck.rules import Report, describe, rule
+from dagcheck.model.pipeline import Deployment, Pipeline, Provenance
+from dagcheck.rules import Report, deployment_rule, describe, rule
 
 # Presets that run once or continuously: catching up means nothing for them.
 _NO_CATCHUP_PRESETS = {"@once", "@continuous"}
@@ -74,3 +74,20 @@ def naive_start_date(pipeline: Pipeline, policy: RuleOptions) -> Iterator[Report
             "installation's default timezone; use pendulum.datetime(..., tz='UTC') or a "
             "timezone-aware datetime",
         )
+
+
+@deployment_rule("DC705")
+def schedule_without_timezone(deployment: Deployment, policy: RuleOptions) -> Iterator[Report]:
+    if isinstance(deployment.schedules, list):
+        for schedule in deployment.schedules:
+            if schedule.kind not in ("cron", "rrule") or schedule.timezone is not None:
+                continue
+            if not isinstance(schedule.value, str) or "TZID=" in schedule.value.upper():
+                continue  # unknown, or an rrule that carries its own timezone
+            name = deployment.name if isinstance(deployment.name, str) else "this deployment"
+            yield Report(
+                schedule.span,
+                f"{schedule.kind} schedule '{schedule.value}' of deployment '{name}' has no "
+                "timezone, so it runs in UTC: local business hours drift by an hour at every "
+                'daylight-saving change; set timezone= ("UTC" if that is what you mean)',
+            )

@@ -6,8 +6,22 @@ from collections.abc import Iterator
 
 from dagcheck.config import RuleOptions
 from dagcheck.findings import Severity
-from dagcheck.model.pipeline import Pipeline
-from dagcheck.rules import Report, describe, rule, run_rule
+from dagcheck.model.pipeline import Pipeline, Provenance, SourceFile
+from dagcheck.model.prefect import (
+    FLOW_KEYWORDS,
+    REMOVED_IN_PREFECT_3,
+    TASK_CLASS_KEYWORDS,
+    TASK_KEYWORDS,
+)
+from dagcheck.rules import (
+    Report,
+    definition_pipeline_id,
+    describe,
+    describe_definition,
+    file_rule,
+    rule,
+    run_rule,
+)
 
 
 @rule("DC801")
@@ -82,6 +96,53 @@ def _find_cycle(pipeline: Pipeline) -> list[str]:
         if start not in state and (found := visit(start)):
             return found
     return []
+
+
+@file_rule("DC806")
+def prefect_keyword_not_accepted(source: SourceFile, policy: RuleOptions) -> Iterator[Report]:
+    for definition in source.definitions:
+        task_keywords = TASK_KEYWORDS[definition.framework_version]
+        if definition.declared_as == "class":
+            task_keywords = TASK_CLASS_KEYWORDS[definition.framework_version]
+        accepted = FLOW_KEYWORDS if definition.kind == "flow" else task_keywords
+        other = task_keywords if definition.kind == "flow" else FLOW_KEYWORDS
+        for name, setting in definition.settings.items():
+            if name in accepted or setting.provenance is not Provenance.DECORATOR:
+                continue
+            if setting.span is None or setting.text == "":
+                continue  # a hook attached with a decorator, not a keyword
+            hint = (
+                f"only @{'task' if definition.kind == 'flow' else 'flow'} takes it"
+                if name in other
+                else f"@{definition.kind} has no such parameter"
+            )
+            yield Report(
+                setting.span,
+                f"{name}= on {describe_definition(definition)}: {hint}, so importing the file "
+                f"fails with TypeError{_instead(definition.kind, name)}",
+                pipeline_id=definition_pipeline_id(definition),
+            )
+
+
+def _instead(kind: str, name: str) -> str:
+    if kind == "flow" and name == "tags":
+        return "; tag flow runs with `with tags(...)` or the deployment's tags"
+    if kind == "flow" and name.startswith(("cache_", "retry_jitter", "retry_condition")):
+        return "; set it on the flow's tasks"
+    if kind == "task" and name in ("on_crashed", "on_cancellation"):
+        return "; put it on the @flow that calls the task"
+    return ""
+
+
+@file_rule("DC807")
+def removed_prefect_2_api(source: SourceFile, policy: RuleOptions) -> Iterator[Report]:
+    for name, span in source.removed_api_uses:
+        removed = next(r for r in REMOVED_IN_PREFECT_3 if name == r or name.startswith(f"{r}."))
+        yield Report(
+            span,
+            f"{name} was removed in Prefect 3, so this import fails; use "
+            f"{REMOVED_IN_PREFECT_3[removed]}",
+        )
 
 
 @rule("DC804")

@@ -5,8 +5,17 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from dagcheck.config import RuleOptions
-from dagcheck.model.pipeline import Pipeline, Provenance, TaskKind
-from dagcheck.rules import Report, describe, rule, unset_on_every_task
+from dagcheck.model.pipeline import Pipeline, Provenance, SourceFile, Task, TaskKind
+from dagcheck.rules import (
+    Report,
+    definition_pipeline_id,
+    describe,
+    describe_definition,
+    file_rule,
+    one_per_definition,
+    rule,
+    unset_on_every_task,
+)
 
 # Sensors have their own timeout (DC403); an EmptyOperator runs nothing.
 _NO_EXECUTION_TIMEOUT_NEEDED = {TaskKind.EMPTY, TaskKind.SENSOR}
@@ -15,6 +24,9 @@ _NO_EXECUTION_TIMEOUT_NEEDED = {TaskKind.EMPTY, TaskKind.SENSOR}
 @rule("DC401")
 def task_without_execution_timeout(pipeline: Pipeline, policy: RuleOptions) -> Iterator[Report]:
     tasks = [task for task in pipeline.tasks if task.kind not in _NO_EXECUTION_TIMEOUT_NEEDED]
+    if pipeline.framework == "prefect":
+        yield from _prefect_tasks_without_timeout(pipeline, tasks)
+        return
     if unset_on_every_task(pipeline, tasks, "execution_timeout", None):
         yield Report(
             pipeline.span,
@@ -35,8 +47,30 @@ def task_without_execution_timeout(pipeline: Pipeline, policy: RuleOptions) -> I
             )
 
 
+def _prefect_tasks_without_timeout(pipeline: Pipeline, tasks: list[Task]) -> Iterator[Report]:
+    for task in one_per_definition([task for task in tasks if task.kind is not TaskKind.FLOW]):
+        timeout = task.setting("timeout_seconds")
+        if timeout is not None and timeout.known and timeout.value is None:
+            yield Report(
+                timeout.span or task.span,
+                f"{describe(pipeline, task)} has no timeout_seconds: a hung call (an API that "
+                "never answers) holds the flow run forever; set timeout_seconds= on @task",
+                task,
+            )
+
+
 @rule("DC402")
 def dag_without_dagrun_timeout(pipeline: Pipeline, policy: RuleOptions) -> Iterator[Report]:
+    if pipeline.framework == "prefect":
+        timeout = pipeline.setting("timeout_seconds")
+        if timeout is not None and timeout.known and timeout.value is None:
+            yield Report(
+                pipeline.span,
+                f"{describe(pipeline)} has no timeout_seconds: a stuck run stays Running and "
+                "blocks the deployment's next runs (concurrency_limit); set timeout_seconds= "
+                "on @flow",
+            )
+        return
     timeout = pipeline.setting("dagrun_timeout")
     if timeout is not None and timeout.known and timeout.value is None:
         yield Report(
@@ -71,3 +105,19 @@ def sensor_poking_for_days(pipeline: Pipeline, policy: RuleOptions) -> Iterator[
             "mode='reschedule' or deferrable=True",
             task,
         )
+
+
+@file_rule("DC404")
+def flow_timeout_zero(source: SourceFile, policy: RuleOptions) -> Iterator[Report]:
+    for definition in source.definitions:
+        timeout = definition.settings.get("timeout_seconds")
+        if definition.kind != "flow" or timeout is None:
+            continue
+        value = timeout.value
+        if isinstance(value, int | float) and not isinstance(value, bool) and value == 0:
+            yield Report(
+                timeout.span or definition.span,
+                f"timeout_seconds=0 on {describe_definition(definition)} means no timeout at "
+                "all, not an immediate one; remove it, or give the longest run you accept",
+                pipeline_id=definition_pipeline_id(definition),
+            )

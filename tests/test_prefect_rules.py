@@ -1,0 +1,521 @@
+"""Each rule on Prefect flows: the variants that must fire, those that must stay quiet, and
+the shared rules' Prefect wording. Cases are (source, selected codes, expected "CODE line")."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from dagcheck.config import RuleOptions
+from dagcheck.engine import Options, run
+from dagcheck.findings import Finding
+
+HEADER = """\
+from datetime import date, datetime, timedelta
+
+import requests
+from prefect import flow, tags, task
+from prefect.cache_policies import INPUTS, RUN_ID, TASK_SOURCE
+from prefect.deployments import run_deployment
+from prefect.schedules import Cron, RRule
+from prefect.tasks import Task, exponential_backoff, task_input_hash
+from prefect.transactions import transaction
+
+
+def alert(*args): ...
+"""
+FIRST_LINE = HEADER.count("\n") + 2
+
+POLICY = RuleOptions(min_retries=2)
+
+
+def findings(tmp_path: Path, body: str, select: str, target: str = "3") -> list[Finding]:
+    path = tmp_path / "flows.py"
+    path.write_text(HEADER + "\n" + textwrap.dedent(body).lstrip("\n"), encoding="utf-8")
+    options = Options(select=tuple(select.split(",")), target_prefect=target, policy=POLICY)
+    [model] = run([path], options)
+    return model.findings
+
+
+def located(found: list[Finding]) -> list[str]:
+    return sorted(f"{f.code} {f.span.line - FIRST_LINE + 1}" for f in found)
+
+
+CASES = [
+    # -- DC201 / DC202 / DC206 / DC207 / DC208: retries ----------------------------------
+    pytest.param(
+        """
+        @task
+        def extract(): ...
+
+        @task(retries=2, retry_delay_seconds=30)
+        def load(rows): ...
+
+        @flow
+        def etl():
+            load(extract())
+            extract()
+        """,
+        "DC201",
+        ["DC201 1"],
+        id="DC201-once-per-task-definition-at-its-decorator",
+    ),
+    pytest.param(
+        """
+        @task
+        def extract(): ...
+
+        @flow(retries=2, retry_delay_seconds=60)
+        def etl():
+            extract()
+        """,
+        "DC201",
+        [],
+        id="DC201-quiet-when-the-flow-retries",
+    ),
+    pytest.param(
+        """
+        @task(retries=1, retry_delay_seconds=10)
+        def extract(): ...
+
+        @flow
+        def etl():
+            extract()
+            extract()
+        """,
+        "DC202",
+        ["DC202 1"],
+        id="DC202-below-team-minimum-once-per-definition",
+    ),
+    pytest.param(
+        """
+        @task(retries=3)
+        def extract(): ...
+
+        @task(retries=3, retry_delay_seconds=0)
+        def load(rows): ...
+
+        @task(retries=3, retry_delay_seconds=[10, 60])
+        def publish(rows): ...
+
+        @flow(retries=1)
+        def etl():
+            publish(load(extract()))
+        """,
+        "DC206",
+        ["DC206 1", "DC206 4", "DC206 10"],
+        id="DC206-retries-with-no-or-zero-delay-on-tasks-and-flow",
+    ),
+    pytest.param(
+        """
+        @task(retries=3, retry_delay_seconds=exponential_backoff(backoff_factor=10))
+        def fetch(url): ...
+
+        @task(retries=3, retry_delay_seconds=[1, 10, 100], retry_jitter_factor=0.5)
+        def parse(page): ...
+
+        @task(retries=3, retry_delay_seconds=[1, 10, 100])
+        def store(page): ...
+
+        @flow
+        def crawl(urls: list[str]):
+            pages = fetch.map(urls)
+            parse.map(pages)
+            store(pages)
+        """,
+        "DC207",
+        ["DC207 1"],
+        id="DC207-mapped-backoff-without-jitter-only",
+    ),
+    pytest.param(
+        """
+        @flow(retries=2, retry_delay_seconds=[10, 60])
+        def etl(): ...
+
+        @flow(retries=2, retry_delay_seconds=exponential_backoff(backoff_factor=2))
+        def sync(): ...
+
+        @flow(retries=2, retry_delay_seconds=30)
+        def report(): ...
+        """,
+        "DC208",
+        ["DC208 1", "DC208 4"],
+        id="DC208-list-or-callable-delay-on-a-flow",
+    ),
+    # -- DC401 / DC402 / DC404: timeouts -------------------------------------------------
+    pytest.param(
+        """
+        @task
+        def extract(): ...
+
+        @task(timeout_seconds=300)
+        def load(rows): ...
+
+        @flow
+        def child(): ...
+
+        @flow
+        def etl():
+            load(extract())
+            child()
+        """,
+        "DC401,DC402",
+        ["DC401 1", "DC402 7", "DC402 10"],
+        id="DC401-DC402-missing-timeouts-subflow-judged-as-a-flow",
+    ),
+    pytest.param(
+        """
+        @flow(timeout_seconds=0)
+        def etl(): ...
+
+        @flow(timeout_seconds=3600)
+        def sync(): ...
+        """,
+        "DC402,DC404",
+        ["DC404 1"],
+        id="DC404-zero-timeout-not-also-DC402",
+    ),
+    # -- DC601 / DC603 / DC604: alerting -------------------------------------------------
+    pytest.param(
+        """
+        @task
+        def extract(): ...
+
+        @flow
+        def quiet():
+            extract()
+
+        @flow(on_failure=[alert], on_crashed=[alert])
+        def paged():
+            extract()
+
+        @task(on_failure=[alert])
+        def watched(): ...
+
+        @flow
+        def task_alerts():
+            watched()
+        """,
+        "DC601",
+        ["DC601 4"],
+        id="DC601-flow-without-any-failure-hook",
+    ),
+    pytest.param(
+        """
+        @flow(on_failure=alert)
+        def etl(): ...
+
+        @task(on_completion=alert, on_failure=[alert])
+        def load(): ...
+        """,
+        "DC603",
+        ["DC603 1", "DC603 4"],
+        id="DC603-bare-function-hooks",
+    ),
+    pytest.param(
+        """
+        @flow(on_failure=[alert])
+        def etl(): ...
+
+        @flow(on_failure=[alert])
+        def sync(): ...
+
+        @sync.on_crashed
+        def crashed(*args): ...
+
+        @flow(on_failure=[alert], on_crashed=[alert])
+        def report(): ...
+        """,
+        "DC604",
+        ["DC604 1"],
+        id="DC604-on-failure-without-on-crashed-decorator-counts",
+    ),
+    # -- DC102 / DC105 / DC106 / DC107: idempotency ---------------------------------------
+    pytest.param(
+        """
+        @task
+        def window():
+            return datetime.now() - timedelta(days=1)
+
+        @task
+        def day():
+            return date.today().isoformat()
+
+        @flow
+        def etl():
+            started = datetime.now().isoformat()
+            window()
+            window()
+            day()
+        """,
+        "DC102",
+        ["DC102 3", "DC102 7"],
+        id="DC102-clock-read-once-per-task-stamps-ignored",
+    ),
+    pytest.param(
+        """
+        @task(retries=2, retry_delay_seconds=10)
+        def load(df):
+            df.to_sql("sales", con=None)
+
+        @task(retries=2, retry_delay_seconds=10)
+        def load_in_transaction(df):
+            with transaction(key="sales"):
+                df.to_sql("sales", con=None)
+
+        @task(retries=2, retry_delay_seconds=10)
+        def load_upsert(cursor):
+            cursor.execute("INSERT INTO sales VALUES (1) ON CONFLICT (id) DO NOTHING")
+
+        @task
+        def load_once(df):
+            df.to_sql("sales", con=None)
+
+        @task(retries=2, retry_delay_seconds=10)
+        def overwrite(df):
+            df.to_parquet("s3://bucket/sales.parquet")
+            with open("/tmp/sales.csv", "w") as out:
+                out.write("x")
+
+        @task(retries=2, retry_delay_seconds=10, on_rollback=[alert])
+        def load_with_rollback(df):
+            requests.post("https://api.example.com/rows", json=[])
+
+        @flow
+        def etl():
+            load(None)
+            load_in_transaction(None)
+            load_upsert(None)
+            load_once(None)
+            overwrite(None)
+            load_with_rollback(None)
+        """,
+        "DC105",
+        ["DC105 3"],
+        id="DC105-retried-unguarded-write-only",
+    ),
+    pytest.param(
+        """
+        @task(cache_policy=INPUTS)
+        def a(): ...
+
+        @task(cache_policy=INPUTS + TASK_SOURCE, cache_expiration=timedelta(days=1))
+        def b(): ...
+
+        @task(cache_key_fn=task_input_hash)
+        def c(): ...
+
+        @task(cache_policy=INPUTS + RUN_ID)
+        def d(): ...
+
+        @task
+        def e(): ...
+
+        @flow
+        def etl():
+            a(); b(); c(); d(); e()
+        """,
+        "DC106",
+        ["DC106 1", "DC106 7"],
+        id="DC106-cross-run-cache-without-expiration",
+    ),
+    pytest.param(
+        """
+        @flow(retries=2, retry_delay_seconds=10)
+        def trigger():
+            run_deployment("report/daily")
+            run_deployment("report/weekly", idempotency_key="weekly")
+
+        @flow
+        def once():
+            run_deployment("report/daily")
+
+        @task(retries=1, retry_delay_seconds=10)
+        def kick():
+            run_deployment("export/daily")
+
+        @flow
+        def kicker():
+            kick()
+        """,
+        "DC107",
+        ["DC107 3", "DC107 12"],
+        id="DC107-retried-run-deployment-without-key",
+    ),
+    # -- DC504 / DC505: documentation and tags ---------------------------------------------
+    pytest.param(
+        '''
+        @flow
+        def undocumented(): ...
+
+        @flow
+        def documented():
+            """Builds the daily sales mart."""
+
+        @flow(description="Syncs orders")
+        def described(): ...
+        ''',
+        "DC504",
+        ["DC504 1"],
+        id="DC504-flow-without-docstring-or-description",
+    ),
+    pytest.param(
+        """
+        @flow
+        def etl(): ...
+
+        if __name__ == "__main__":
+            etl.serve(name="etl-hourly", interval=3600)
+            etl.deploy(name="etl-prod", work_pool_name="k8s", tags=["team:data"])
+            etl.to_deployment("etl-adhoc", tags=[])
+        """,
+        "DC505",
+        ["DC505 5", "DC505 7"],
+        id="DC505-deployments-in-code-without-tags",
+    ),
+    # -- DC705: schedules ------------------------------------------------------------------
+    pytest.param(
+        """
+        @flow
+        def etl(): ...
+
+        if __name__ == "__main__":
+            etl.serve(name="a", cron="0 6 * * *", tags=["x"])
+            etl.serve(name="b", schedules=[Cron("0 6 * * *", timezone="Europe/Berlin")], tags=["x"])
+            etl.serve(name="c", rrule="FREQ=DAILY;BYHOUR=6", tags=["x"])
+            etl.serve(name="d", rrule="DTSTART;TZID=Europe/Paris:20240101T060000\\nFREQ=DAILY")
+            etl.serve(name="e", interval=3600, tags=["x"])
+            etl.serve(name="f", schedules=[RRule("FREQ=HOURLY")], tags=["x"])
+        """,
+        "DC705",
+        ["DC705 5", "DC705 7", "DC705 10"],
+        id="DC705-cron-and-rrule-without-timezone",
+    ),
+    # -- DC806 / DC807: API misuse -----------------------------------------------------------
+    pytest.param(
+        """
+        @flow(tags=["finance"], retries=1)
+        def etl(): ...
+
+        @flow(retry_jitter_factor=0.5, cache_policy=INPUTS)
+        def sync(): ...
+
+        @task(on_crashed=[alert], on_cancellation=[alert], retries=2)
+        def load(): ...
+
+        @task(retry=3)
+        def typo(): ...
+
+        def _post(entries): ...
+
+        post = Task(_post, on_commit=[alert], on_rollback=[alert])
+        tagged_etl = etl.with_options(tags=["finance"])
+        careful_load = load.with_options(on_crashed=[alert], retries=3)
+        """,
+        "DC806",
+        [
+            "DC806 1",
+            "DC806 10",
+            "DC806 4",
+            "DC806 4",
+            "DC806 7",
+            "DC806 7",
+            "DC806 16",
+            "DC806 17",
+        ],
+        id="DC806-keywords-the-decorator-does-not-take",
+    ),
+    pytest.param(
+        """
+        from prefect.deployments import Deployment
+
+        @flow
+        def etl(): ...
+
+        Deployment.build_from_flow(flow=etl, name="etl")
+        """,
+        "DC807",
+        ["DC807 1"],
+        id="DC807-prefect-2-deployment-class",
+    ),
+    # -- DC903: secrets --------------------------------------------------------------------
+    pytest.param(
+        """
+        API_TOKEN = "sk_live_51HxYzABCDEF"
+        WAREHOUSE = "postgresql://loader:Sup3rS3cret@db.internal:5432/sales"
+
+        @task
+        def pull():
+            requests.get("https://api.example.com", headers={"token": "{{ secret }}"})
+
+        @flow
+        def etl():
+            pull()
+        """,
+        "DC903",
+        ["DC903 1", "DC903 2"],
+        id="DC903-secrets-in-a-flow-file",
+    ),
+]
+
+
+@pytest.mark.parametrize(("body", "select", "expected"), CASES)
+def test_rule(tmp_path: Path, body: str, select: str, expected: list[str]) -> None:
+    assert located(findings(tmp_path, body, select)) == sorted(expected)
+
+
+def test_messages_name_the_flow_the_task_and_prefect_parameters(tmp_path: Path) -> None:
+    body = """
+    @task
+    def extract(): ...
+
+    @flow(name="daily-sales")
+    def etl():
+        extract()
+        extract()
+    """
+    [no_retries] = findings(tmp_path, body, "DC201")
+    assert no_retries.message.startswith("task 'extract' in flow 'daily-sales' has no retries")
+    assert "on @task" in no_retries.message and "default_args" not in no_retries.message
+    assert (no_retries.pipeline, no_retries.task) == ("daily-sales", "extract")
+    [no_timeout] = findings(tmp_path, body, "DC402")
+    assert "timeout_seconds" in no_timeout.message and "dagrun_timeout" not in no_timeout.message
+
+
+def test_airflow_only_rules_stay_quiet_on_prefect_flows(tmp_path: Path) -> None:
+    body = """
+    @task
+    def a(): ...
+
+    @task
+    def b(): ...
+
+    @flow
+    def etl():
+        a()
+        b()
+    """
+    # Schedules, catchup, SLAs, owners and isolated tasks are Airflow concepts.
+    assert findings(tmp_path, body, "DC3,DC502,DC7,DC804,DC805,DC9") == []
+
+
+def test_prefect_yaml_findings_point_at_the_yaml_lines(tmp_path: Path) -> None:
+    (tmp_path / "prefect.yaml").write_text(
+        "name: analytics\n"
+        "deployments:\n"
+        "- name: etl-prod\n"
+        "  entrypoint: flows.py:etl\n"
+        "  schedules:\n"
+        "  - cron: '0 5 * * *'\n"
+        "- name: etl-dev  # noqa: DC505\n"
+        "  entrypoint: flows.py:etl\n"
+    )
+    (tmp_path / "flows.py").write_text("from prefect import flow\n@flow\ndef etl(): ...\n")
+    models = run([tmp_path], Options(select=("DC505", "DC705")))
+    found = {(f.path.name, f.code, f.span.line, f.pipeline) for m in models for f in m.findings}
+    assert found == {
+        ("prefect.yaml", "DC505", 3, "etl"),
+        ("prefect.yaml", "DC705", 6, "etl"),
+    }
