@@ -172,10 +172,13 @@ CASES = [
 
         @flow(timeout_seconds=3600)
         def sync(): ...
+
+        @task(timeout_seconds=0.0)
+        def load(): ...
         """,
         "DC402,DC404",
-        ["DC404 1"],
-        id="DC404-zero-timeout-not-also-DC402",
+        ["DC404 1", "DC404 7"],
+        id="DC404-zero-timeout-on-flows-and-tasks-not-also-DC402",
     ),
     # -- DC601 / DC603 / DC604: alerting -------------------------------------------------
     pytest.param(
@@ -453,10 +456,16 @@ CASES = [
         @flow
         def etl():
             pull()
+
+        def connect(url: str = "postgresql://reader:{password}@db/sales"):
+            """Connect, e.g. connect("redis://admin:hunter2hunter2@cache:6379/0")."""
+
+        EXAMPLE_PASSWORD = "s3cr3t"
+        API_KEY = "your-api-key-here"
         """,
         "DC903",
         ["DC903 1", "DC903 2"],
-        id="DC903-secrets-in-a-flow-file",
+        id="DC903-secrets-in-a-flow-file-not-docstrings-or-stand-ins",
     ),
 ]
 

@@ -34,8 +34,9 @@ def looks_like_secret(name: str, value: str) -> bool:
 
 
 def is_placeholder(value: str) -> bool:
-    """Empty, short, templated ({{ conn.x.password }}, ${ENV}), masked (*****) or a path to
-    where the secret is kept (/var/run/secrets/token)."""
+    """Empty, short, templated ({{ conn.x.password }}, ${ENV}), masked (*****), a path to
+    where the secret is kept (/var/run/secrets/token), or a stand-in word such as "s3cr3t"
+    or "changeme" in documentation and examples."""
     text = value.strip()
     return (
         len(text) < 6
@@ -43,7 +44,15 @@ def is_placeholder(value: str) -> bool:
         or text.startswith(("$", "/", "./", "~"))
         or len(set(text)) == 1
         or " " in text
+        or _STAND_IN.fullmatch(text.lower().translate(_LEET)) is not None
     )
+
+
+# "s3cr3t", "p@ssw0rd", "changeme", "your-api-key": words that stand for a secret.
+_LEET = str.maketrans("013457$@", "oieastsa")
+_STAND_IN = re.compile(
+    r"secret|password|passwd|changeme|example|dummy|placeholder|redacted|x+|your[\w-]*"
+)
 
 
 CLOCK_WORDS = re.compile(r"\b(?:now|utcnow|today|yesterday|tomorrow|days_ago)\s*\(")

@@ -231,7 +231,7 @@ class Deployment:
     """A Prefect deployment: ``flow.serve(...)``, ``flow.deploy(...)``,
     ``flow.to_deployment(...)`` or an entry of ``deployments:`` in prefect.yaml."""
 
-    name: str | Unknown
+    name: str | Unknown | None  # None: an unnamed template entry (`name: null`)
     source: str  # "serve" | "deploy" | "to_deployment" | "prefect.yaml"
     file: Path
     span: Span

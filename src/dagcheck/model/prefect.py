@@ -1125,6 +1125,10 @@ class _SecretFinder(cst.CSTVisitor):
     def __init__(self, builder: _Builder) -> None:
         self.builder = builder
 
+    def visit_Expr(self, node: cst.Expr) -> bool:
+        # A string on its own is a docstring: its example URIs are documentation.
+        return not isinstance(node.value, cst.SimpleString | cst.ConcatenatedString)
+
     def visit_Assign(self, node: cst.Assign) -> None:
         for target in node.targets:
             if isinstance(target.target, cst.Name):

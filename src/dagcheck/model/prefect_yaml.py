@@ -64,7 +64,7 @@ def _deployment(path: Path, node: yaml.MappingNode) -> Deployment:
     if isinstance(entrypoint, str) and ":" in entrypoint:
         function = entrypoint.rpartition(":")[2] or None
     deployment = Deployment(
-        name=name if isinstance(name, str) else UnknownValue(str(name)),
+        name=name if isinstance(name, str | None) else UnknownValue(_text(fields["name"])),
         source="prefect.yaml",
         file=path,
         span=_span(node),

@@ -78,6 +78,8 @@ def dag_without_documentation(pipeline: Pipeline, policy: RuleOptions) -> Iterat
 @deployment_rule("DC505")
 def deployment_without_tags(deployment: Deployment, policy: RuleOptions) -> Iterator[Report]:
     tags = deployment.setting("tags")
+    if deployment.name is None:
+        return  # a template (prefect.yaml recipes leave the name to fill in)
     if tags is not None and tags.known and not tags.value:
         name = deployment.name if isinstance(deployment.name, str) else "this deployment"
         yield Report(

@@ -108,10 +108,10 @@ def sensor_poking_for_days(pipeline: Pipeline, policy: RuleOptions) -> Iterator[
 
 
 @file_rule("DC404")
-def flow_timeout_zero(source: SourceFile, policy: RuleOptions) -> Iterator[Report]:
+def timeout_seconds_zero(source: SourceFile, policy: RuleOptions) -> Iterator[Report]:
     for definition in source.definitions:
         timeout = definition.settings.get("timeout_seconds")
-        if definition.kind != "flow" or timeout is None:
+        if timeout is None:
             continue
         value = timeout.value
         if isinstance(value, int | float) and not isinstance(value, bool) and value == 0:
