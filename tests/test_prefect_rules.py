@@ -458,7 +458,7 @@ CASES = [
             pull()
 
         def connect(url: str = "postgresql://reader:{password}@db/sales"):
-            """Connect, e.g. connect("redis://admin:hunter2hunter2@cache:6379/0")."""
+            '''Connect, e.g. connect("redis://admin:hunter2hunter2@cache:6379/0").'''
 
         EXAMPLE_PASSWORD = "s3cr3t"
         API_KEY = "your-api-key-here"
