@@ -35,8 +35,8 @@ def looks_like_secret(name: str, value: str) -> bool:
 
 def is_placeholder(value: str) -> bool:
     """Empty, short, templated ({{ conn.x.password }}, ${ENV}), masked (*****), a path to
-    where the secret is kept (/var/run/secrets/token), or a stand-in word such as "s3cr3t"
-    or "changeme" in documentation and examples."""
+    where the secret is kept (/var/run/secrets/token), a field to fill in ({password}), or a
+    stand-in word such as "s3cr3t" or "changeme" in documentation and examples."""
     text = value.strip()
     return (
         len(text) < 6
@@ -44,6 +44,7 @@ def is_placeholder(value: str) -> bool:
         or text.startswith(("$", "/", "./", "~"))
         or len(set(text)) == 1
         or " " in text
+        or (text[0] in "{<" and text[-1] in "}>")  # "{password}", "<token>": to fill in
         or _STAND_IN.fullmatch(text.lower().translate(_LEET)) is not None
     )
 
