@@ -168,8 +168,9 @@ def list_rules(output_format: str) -> None:
         json.dump(records, sys.stdout, indent=2)
         sys.stdout.write("\n")
         return
+    width = max(len(doc.name) for doc in docs.values())
     for doc in docs.values():
-        click.echo(f"{doc.code}  {doc.name:<32} {doc.severity.value:<8} {doc.summary}")
+        click.echo(f"{doc.code}  {doc.name:<{width}}  {doc.severity.value:<8} {doc.summary}")
 
 
 @cli.command()
