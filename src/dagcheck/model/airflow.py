@@ -570,7 +570,7 @@ class _Builder(Evaluator):
             return []
         if function.node not in self._clock_reads:
             finder = ClockReadFinder(Scope(function.scope), self.package)
-            function.node.body.visit(finder)
+            finder.walk(function.node.body)
             self._clock_reads[function.node] = [
                 ClockRead(code_of(call), self.spans.span(call)) for call in finder.calls
             ]

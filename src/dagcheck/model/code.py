@@ -7,7 +7,7 @@ import re
 
 import libcst as cst
 
-from dagcheck.model.values import WALL_CLOCK, ImportedName, Scope, bind_import
+from dagcheck.model.values import WALL_CLOCK, ImportedName, Scope, Walker, bind_import
 
 # A name that holds a credential: it ends with the word (github_token, DB_PASSWORD), so that
 # token_path, secret_name and aws_access_key_id are not taken for one.
@@ -59,7 +59,7 @@ _STAND_IN = re.compile(
 CLOCK_WORDS = re.compile(r"\b(?:now|utcnow|today|yesterday|tomorrow|days_ago)\s*\(")
 
 
-class ClockReadFinder(cst.CSTVisitor):
+class ClockReadFinder(Walker):
     """Finds ``datetime.now()`` and friends in task code, resolving names through the
     module's imports and the function's own."""
 

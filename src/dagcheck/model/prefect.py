@@ -56,6 +56,7 @@ from dagcheck.model.values import (
     ImportedName,
     ModuleConstants,
     Scope,
+    Walker,
     bind_import,
     code_of,
     contains_call,
@@ -185,6 +186,11 @@ _APPENDS = {"to_sql", "insert_rows", "insert_rows_json"}
 # HTTP verbs on clients: PUT replaces, POST and PATCH act again.
 _HTTP_WRITES = {"post": False, "put": True, "patch": False}
 _HTTP_CLIENT = re.compile(r"(?:^|\.)(?:requests|httpx)$|client|session|http|api", re.IGNORECASE)
+# Words without which a file holds no credential-like literal: files without them are not
+# searched.
+_SECRET_HINT = re.compile(
+    r"passw|secret|token|api_?key|access_?key|private_?key|://", re.IGNORECASE
+)
 _INSERT = re.compile(r"\binsert\s+into\b", re.IGNORECASE)
 _DELETE = re.compile(r"\bdelete\s+from\b", re.IGNORECASE)
 # An HTTP API that deduplicates retried requests by a key the client sends.
@@ -331,6 +337,7 @@ def build_prefect_pipelines(
     version = installed_prefect_major() if target_prefect == "auto" else target_prefect
     builder = _Builder(path, spans, constants, package, version)
     builder.reads_clock = CLOCK_WORDS.search(source) is not None
+    builder.source = source
     builder.run(module)
     return SourceFile(
         path,
@@ -379,13 +386,15 @@ class _Builder(Evaluator):
         self.reads_clock = True
         self._body_facts: dict[cst.FunctionDef, _BodyFacts] = {}
         self._deployed_flows: list[tuple[Deployment, _Declared]] = []
+        self.source = ""
 
     def run(self, module: cst.Module) -> None:
         self.scope.bind("__file__", self.path.as_posix())
         # Deployments are declared under `if __name__ == "__main__":`: run it.
         self.scope.bind("__name__", "__main__")
         self.exec_block(module.body)
-        module.visit(_SecretFinder(self))
+        if _SECRET_HINT.search(self.source):
+            _SecretFinder(self).walk(module)
         # The first module-level name of each flow object: what entrypoints name.
         bound = {id(v): name for name, v in reversed(self.scope.names.items())}
         built: dict[int, Pipeline] = {}
@@ -583,7 +592,7 @@ class _Builder(Evaluator):
 
     def tasks_named_in(self, node: cst.CSTNode) -> tuple[Task, ...]:
         finder = _NameFinder()
-        node.visit(finder)
+        finder.walk(node)
         return _unique(t for name in finder.names for t in _tasks_in(self.scope.lookup(name)))
 
     def _eval_Await(self, node: cst.Await) -> Any:
@@ -986,7 +995,7 @@ class _Builder(Evaluator):
         node = function.node
         if node not in self._body_facts:
             finder = _BodyFinder(Scope(function.scope), self.package, self.reads_clock)
-            node.body.visit(finder)
+            finder.walk(node.body)
             self._body_facts[node] = _BodyFacts(
                 [ClockRead(code_of(call), self.spans.span(call)) for call in finder.clock_calls],
                 [
@@ -1012,7 +1021,7 @@ class _BodyFacts:
     deployment_runs: list[DeploymentRun]
 
 
-class _BodyFinder(cst.CSTVisitor):
+class _BodyFinder(Walker):
     """What a flow's or task's code does at run time: clock reads, repeatable writes and
     run_deployment calls, resolving names through the module's imports and the function's."""
 
@@ -1118,7 +1127,7 @@ class _BodyFinder(cst.CSTVisitor):
         return None
 
 
-class _SecretFinder(cst.CSTVisitor):
+class _SecretFinder(Walker):
     """Credential-like literals anywhere in a flow file: flows, tasks and deployments run
     the whole module, and a secret in any of it ends up in the repository."""
 
@@ -1155,7 +1164,7 @@ class _SecretFinder(cst.CSTVisitor):
                 )
 
 
-class _NameFinder(cst.CSTVisitor):
+class _NameFinder(Walker):
     def __init__(self) -> None:
         self.names: list[str] = []
 
@@ -1163,7 +1172,7 @@ class _NameFinder(cst.CSTVisitor):
         self.names.append(node.value)
 
     def visit_Attribute(self, node: cst.Attribute) -> bool:
-        node.value.visit(self)  # `x.attr`: x is a name, attr is not
+        self.walk(node.value)  # `x.attr`: x is a name, attr is not
         return False
 
 

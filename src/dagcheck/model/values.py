@@ -13,6 +13,7 @@ per-file hot path.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import os.path
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -642,23 +643,74 @@ def _airflow_object(qualname: str, node: cst.Call) -> Any:
     return Unknown(code_of(node))
 
 
+class Walker:
+    """A read-only visitor over a libcst tree, with ``visit_<Node>`` / ``leave_<Node>``
+    methods as in :class:`libcst.CSTVisitor` (``visit_`` returning False skips the children).
+
+    libcst's own ``visit`` rebuilds and re-validates every node it passes, which costs several
+    times more than reading the tree; the model only ever reads.
+    """
+
+    def walk(self, node: cst.CSTNode) -> None:
+        visit, leave = _handlers(type(self), type(node))
+        if visit is None or visit(self, node) is not False:
+            for name in _child_fields(type(node)):
+                value = getattr(node, name)
+                if isinstance(value, cst.CSTNode):
+                    self.walk(value)
+                elif isinstance(value, tuple | list):
+                    for item in value:
+                        if isinstance(item, cst.CSTNode):
+                            self.walk(item)
+        if leave is not None:
+            leave(self, node)
+
+
+@functools.cache
+def _handlers(walker: type, node: type) -> tuple[Any, Any]:
+    name = node.__name__
+    return getattr(walker, f"visit_{name}", None), getattr(walker, f"leave_{name}", None)
+
+
+# Fields that hold only punctuation and whitespace, never a name, a call or a string; and
+# node types made of nothing else.
+_LAYOUT_FIELDS = frozenset(
+    {
+        "lpar", "rpar", "comma", "semicolon", "leading_lines", "lines_after_decorators",
+        "header", "footer", "trailing_whitespace", "newline", "lbracket", "rbracket", "lbrace",
+        "rbrace", "equal", "colon", "dot", "operator", "asynchronous", "whitespace",
+    }
+)  # fmt: skip
+_LEAVES = (cst.Name, cst.SimpleString, cst.Integer, cst.Float, cst.Imaginary)
+
+
+@functools.cache
+def _child_fields(node: type) -> tuple[str, ...]:
+    if issubclass(node, _LEAVES):
+        return ()
+    return tuple(
+        name
+        for name in node.__dataclass_fields__  # type: ignore[attr-defined]
+        if name not in _LAYOUT_FIELDS and not name.startswith("whitespace")
+    )
+
+
 def contains_call(node: cst.CSTNode) -> bool:
     """Whether code contains any call at all (and so might create tasks or DAGs)."""
     finder = _CallFinder()
-    node.visit(finder)
-    return finder.found
+    try:
+        finder.walk(node)
+    except _CallFinder.Found:
+        return True
+    return False
 
 
-class _CallFinder(cst.CSTVisitor):
-    def __init__(self) -> None:
-        self.found = False
+class _CallFinder(Walker):
+    class Found(Exception):
+        pass
 
-    def visit_Call(self, node: cst.Call) -> bool:
-        self.found = True
-        return False
-
-    def on_visit(self, node: cst.CSTNode) -> bool:
-        return not self.found and super().on_visit(node)
+    def visit_Call(self, node: cst.Call) -> None:
+        raise self.Found
 
 
 def _is_trigger_rule_enum(qualname: str) -> bool:
