@@ -43,6 +43,7 @@ $(PREFECT_VENV)/.installed: Makefile
 # Findings are expected on the bundled fixtures (exit 1); only exit 2 is a failure.
 demo: $(VENV)/.installed
 	$(VENV)/bin/dagcheck model $(FIXTURES)/airflow/dag_context_manager.py
+	$(VENV)/bin/dagcheck model $(FIXTURES)/prefect/etl_decorators.py
 	$(VENV)/bin/dagcheck check $(FIXTURES); status=$$?; test $$status -le 1
 
 test: $(TEST_VENV)/.installed $(AIRFLOW2_VENV)/.installed $(PREFECT_VENV)/.installed
@@ -51,8 +52,9 @@ test: $(TEST_VENV)/.installed $(AIRFLOW2_VENV)/.installed $(PREFECT_VENV)/.insta
 	DAGCHECK_PREFECT_PYTHON=$(PREFECT_VENV)/bin/python $(TEST_VENV)/bin/python -m pytest -q -rsP
 	$(AIRFLOW2_VENV)/bin/python -m pytest -q -rsP tests/test_airflow_examples.py
 
-bench: $(TEST_VENV)/.installed
+bench: $(TEST_VENV)/.installed $(PREFECT_VENV)/.installed
 	$(TEST_VENV)/bin/python benchmarks/bench_model.py
+	$(TEST_VENV)/bin/python benchmarks/bench_prefect.py --prefect-python $(PREFECT_VENV)/bin/python
 
 clean:
 	rm -rf $(VENV) $(TEST_VENV) $(AIRFLOW2_VENV) $(PREFECT_VENV) build dist src/*.egg-info .pytest_cache .ruff_cache
