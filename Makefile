@@ -49,7 +49,7 @@ demo: $(VENV)/.installed
 test: $(TEST_VENV)/.installed $(AIRFLOW2_VENV)/.installed $(PREFECT_VENV)/.installed
 	$(TEST_VENV)/bin/ruff check src tests benchmarks
 	$(TEST_VENV)/bin/ruff format --check --quiet src tests benchmarks
-	DAGCHECK_PREFECT_PYTHON=$(PREFECT_VENV)/bin/python $(TEST_VENV)/bin/python -m pytest -q -rsP
+	DAGCHECK_PREFECT_PYTHON=$(CURDIR)/$(PREFECT_VENV)/bin/python $(TEST_VENV)/bin/python -m pytest -q -rsP
 	$(AIRFLOW2_VENV)/bin/python -m pytest -q -rsP tests/test_airflow_examples.py
 
 bench: $(TEST_VENV)/.installed $(PREFECT_VENV)/.installed

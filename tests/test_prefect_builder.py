@@ -579,3 +579,28 @@ def test_prefect_2_target_uses_prefect_2_task_defaults(tmp_path: Path) -> None:
     [task_model] = model.pipelines[0].tasks
     assert "cache_policy" not in task_model.settings and "on_running" not in task_model.settings
     assert model.pipelines[0].framework_version == "2"
+
+
+def test_each_call_is_evaluated_once(tmp_path: Path) -> None:
+    model = model_of(
+        tmp_path,
+        HEADER
+        + """
+@task
+def count(day): return 1
+
+@task
+def report(total): ...
+
+@flow
+def daily():
+    report(count("mon") + count("tue"))
+    if count("wed"):
+        report(1)
+""",
+    )
+    pipeline = flow_named(model, "daily")
+    assert graph(pipeline) == (
+        ["count", "count__1", "report", "count__2", "report__1"],
+        {("count", "report"), ("count__1", "report")},
+    )

@@ -26,6 +26,8 @@ FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "prefect"
 TRUTH_SCRIPT = Path(__file__).resolve().parent / "prefect_truth.py"
 # `make test` points this at the Prefect environment it builds (.venv-prefect).
 PREFECT_PYTHON = os.environ.get("DAGCHECK_PREFECT_PYTHON")
+if PREFECT_PYTHON is not None:  # a path relative to where the suite was started
+    PREFECT_PYTHON = os.path.abspath(PREFECT_PYTHON)
 
 # What Prefect raises at import, and the rule that says so before anyone imports the file.
 REFUSED_AT_IMPORT = {

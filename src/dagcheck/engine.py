@@ -309,6 +309,7 @@ def _merge(path: Path, built: list[SourceFile]) -> SourceFile:
     if len(built) == 1:
         return built[0]
     merged = SourceFile(path)
+    seen_secrets: set[int] = set()  # both builders may note one literal: the same span object
     for part in built:
         merged.pipelines.extend(part.pipelines)
         merged.parse_time_calls.extend(part.parse_time_calls)
@@ -316,9 +317,11 @@ def _merge(path: Path, built: list[SourceFile]) -> SourceFile:
         merged.deployments.extend(part.deployments)
         merged.definitions.extend(part.definitions)
         merged.removed_api_uses.extend(part.removed_api_uses)
-        merged.secrets.extend(s for s in part.secrets if s not in merged.secrets)
-        if part.pipelines and part.framework != "airflow":
-            merged.framework = part.framework
+        merged.secrets.extend(s for s in part.secrets if id(s.span) not in seen_secrets)
+        seen_secrets.update(id(s.span) for s in part.secrets)
+        # A Prefect file that mentions Airflow (in a comment, say) is still a Prefect file.
+        if part.framework == "prefect" and (part.pipelines or part.definitions):
+            merged.framework = "prefect"
     return merged
 
 

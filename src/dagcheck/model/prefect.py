@@ -13,6 +13,7 @@ the pipeline incomplete. Nothing is guessed: what cannot be resolved is :class:`
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import functools
 import re
 from collections.abc import Iterable, Iterator
@@ -500,10 +501,10 @@ class _Builder(Evaluator):
             if kind is not None:
                 return self.declare(kind, target, {}, expression, "decorator", opaque=False)
         if isinstance(decorator, _Decorator) and isinstance(target, _Function):
+            keywords, node = decorator.keywords, decorator.node
             return self.declare(
-                decorator.kind, target, decorator.keywords, decorator.node, "decorator",
-                opaque=decorator.opaque,
-            )  # fmt: skip
+                decorator.kind, target, keywords, node, "decorator", opaque=decorator.opaque
+            )
         if isinstance(decorator, _Method) and isinstance(decorator.owner, _Declared):
             # @my_flow.on_failure: Prefect adds the function to the hooks and returns it.
             owner, name = decorator.owner, decorator.name
@@ -582,10 +583,13 @@ class _Builder(Evaluator):
     # -- expressions --------------------------------------------------------------------
 
     def evaluate(self, node: cst.BaseExpression) -> Any:
+        run = self.flow_run
+        created_before = len(run.pipeline.tasks) if run is not None else 0
         value = super().evaluate(node)
-        if self.flow_run is not None and type(value) is Unknown:
-            # An expression over task results is still downstream of those tasks.
-            tasks = self.tasks_named_in(node)
+        if run is not None and type(value) is Unknown:
+            # An expression over task results (called here, or held in variables) is still
+            # downstream of those tasks: `report(count(a) + count(b))`.
+            tasks = _unique([*run.pipeline.tasks[created_before:], *self.tasks_named_in(node)])
             if tasks:
                 return _Derived(tasks, value.text)
         return value
@@ -604,15 +608,13 @@ class _Builder(Evaluator):
             return base  # one item of a task's result is still that task's output
         return super()._eval_Subscript(node)
 
-    def _eval_BinaryOperation(self, node: cst.BinaryOperation) -> Any:
-        if isinstance(node.operator, cst.Add | cst.Subtract):
-            left, right = self.evaluate(node.left), self.evaluate(node.right)
-            left_policy, right_policy = _cache_policy(left), _cache_policy(right)
-            if isinstance(node.operator, cst.Add) and left_policy and right_policy:
-                return _CachePolicy(left_policy.names + right_policy.names)
-            if isinstance(node.operator, cst.Subtract) and left_policy and isinstance(right, str):
-                return left_policy  # INPUTS - "client": still keyed on the other inputs
-        return super()._eval_BinaryOperation(node)
+    def combine(self, node: cst.BinaryOperation, left: Any, right: Any) -> Any:
+        left_policy, right_policy = _cache_policy(left), _cache_policy(right)
+        if isinstance(node.operator, cst.Add) and left_policy and right_policy:
+            return _CachePolicy(left_policy.names + right_policy.names)
+        if isinstance(node.operator, cst.Subtract) and left_policy and isinstance(right, str):
+            return left_policy  # INPUTS - "client": still keyed on the other inputs
+        return super().combine(node, left, right)
 
     def attribute(self, base: Any, name: str, node: cst.Attribute) -> Any:
         if isinstance(base, _Declared | _Future | _DeploymentValue):
@@ -637,10 +639,10 @@ class _Builder(Evaluator):
         if isinstance(callee, _Decorator):
             function = self.function_argument(node)
             if function is not None:
+                keywords, opaque = callee.keywords, callee.opaque
                 return self.declare(
-                    callee.kind, function, callee.keywords, callee.node, "call",
-                    opaque=callee.opaque,
-                )  # fmt: skip
+                    callee.kind, function, keywords, callee.node, "call", opaque=opaque
+                )
         if isinstance(callee, _Function):
             return self.call_function(callee, node)
         if isinstance(callee, WallClock):
@@ -691,10 +693,6 @@ class _Builder(Evaluator):
             return ObjectValue(qualname, code_of(node))
         if qualname in _SCHEDULE_CLASSES:
             return _ScheduleValue(self.schedule_object(_SCHEDULE_CLASSES[qualname], node))
-        if qualname.startswith("prefect.cache_policies.") and qualname.rpartition(".")[2] in (
-            _CACHE_POLICIES
-        ):
-            return Unknown(code_of(node))  # a configured policy: not one we can name
         args, kwargs = self.arguments(node)
         return self.construct(node, ImportedName(qualname), args, kwargs)
 
@@ -1278,8 +1276,6 @@ def _plain(value: Any, text: str) -> Any:
 
 
 def _is_time(value: Any) -> bool:
-    import datetime as dt
-
     return isinstance(value, dt.timedelta | dt.datetime | dt.date)
 
 

@@ -465,7 +465,10 @@ class Evaluator:
         return Unknown(code_of(node))
 
     def _eval_BinaryOperation(self, node: cst.BinaryOperation) -> Any:
-        left, right = self.evaluate(node.left), self.evaluate(node.right)
+        return self.combine(node, self.evaluate(node.left), self.evaluate(node.right))
+
+    def combine(self, node: cst.BinaryOperation, left: Any, right: Any) -> Any:
+        """The value of ``left <operator> right``, both already evaluated."""
         if isinstance(left, WallClock) or isinstance(right, WallClock):
             return WallClock(code_of(node))  # now() - timedelta(days=1) still moves
         operator = type(node.operator).__name__

@@ -145,6 +145,12 @@ def definition_pipeline_id(definition: Definition) -> str | None:
     return None
 
 
+def retries_at_least_once(setting: Setting | None) -> bool:
+    """Whether a retries setting is known to retry at least once."""
+    value = setting.value if setting is not None else None
+    return isinstance(value, int) and not isinstance(value, bool) and value > 0
+
+
 def one_per_definition(tasks: list[Task]) -> list[Task]:
     """The first call of each Prefect task: its settings and code are its definition's,
     written once, however often a flow calls it (Airflow tasks are their own definition)."""

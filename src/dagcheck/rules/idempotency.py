@@ -14,6 +14,7 @@ from dagcheck.rules import (
     describe,
     describe_tasks,
     one_per_definition,
+    retries_at_least_once,
     rule,
     shared_value_report,
 )
@@ -120,7 +121,7 @@ def _prefect_clock_reads(pipeline: Pipeline) -> Iterator[Report]:
 def retried_write_without_transaction(pipeline: Pipeline, policy: RuleOptions) -> Iterator[Report]:
     for task in one_per_definition(pipeline.tasks):
         retries, rollback = task.setting("retries"), task.setting("on_rollback")
-        if retries is None or not _positive(retries) or task.kind is TaskKind.FLOW:
+        if not retries_at_least_once(retries) or task.kind is TaskKind.FLOW:
             continue
         if rollback is not None and (not rollback.known or rollback.value):
             continue  # an on_rollback hook undoes the partial write
@@ -135,11 +136,6 @@ def retried_write_without_transaction(pipeline: Pipeline, policy: RuleOptions) -
                 "on_rollback, or overwrite/merge instead of appending",
                 task,
             )
-
-
-def _positive(setting: Setting) -> bool:
-    value = setting.value
-    return isinstance(value, int) and not isinstance(value, bool) and value > 0
 
 
 # Cache policies whose key does not change from one run to the next.
@@ -180,11 +176,11 @@ def run_deployment_without_idempotency_key(
     pipeline: Pipeline, policy: RuleOptions
 ) -> Iterator[Report]:
     flow_retries = pipeline.setting("retries")
-    flow_retries_known = flow_retries is not None and _positive(flow_retries)
+    flow_retries_known = retries_at_least_once(flow_retries)
     callers: list[tuple[Task | None, bool]] = [(None, flow_retries_known)]
     for task in one_per_definition(pipeline.tasks):
         retries = task.setting("retries")
-        callers.append((task, flow_retries_known or (retries is not None and _positive(retries))))
+        callers.append((task, flow_retries_known or retries_at_least_once(retries)))
     for task, retried in callers:
         runs = pipeline.deployment_runs if task is None else task.deployment_runs
         for run in runs if retried else ():

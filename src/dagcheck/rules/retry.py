@@ -25,6 +25,7 @@ from dagcheck.rules import (
     describe_tasks,
     file_rule,
     one_per_definition,
+    retries_at_least_once,
     rule,
     shared_value_report,
     unset_on_every_task,
@@ -189,13 +190,7 @@ def _duration(task: Task, name: str) -> dt.timedelta | None:
 
 def _retrying_tasks(pipeline: Pipeline) -> list[Task]:
     """Tasks known to retry at least once."""
-    return [
-        task
-        for task in pipeline.tasks
-        if isinstance((retries := task.setting("retries")) and retries.value, int)
-        and not isinstance(retries.value, bool)
-        and retries.value > 0
-    ]
+    return [task for task in pipeline.tasks if retries_at_least_once(task.setting("retries"))]
 
 
 @rule("DC206")
@@ -207,7 +202,7 @@ def retries_without_delay(pipeline: Pipeline, policy: RuleOptions) -> Iterator[R
     ]
     for task, settings in subjects:
         retries, delay = settings.get("retries"), settings.get("retry_delay_seconds")
-        if retries is None or delay is None or not _retries(retries) or delay.value != 0:
+        if not retries_at_least_once(retries) or delay is None or delay.value != 0:
             continue
         yield Report(
             retries.span or pipeline.span,
@@ -218,18 +213,13 @@ def retries_without_delay(pipeline: Pipeline, policy: RuleOptions) -> Iterator[R
         )
 
 
-def _retries(setting: Setting) -> bool:
-    value = setting.value
-    return isinstance(value, int) and not isinstance(value, bool) and value > 0
-
-
 @rule("DC207")
 def backoff_without_jitter(pipeline: Pipeline, policy: RuleOptions) -> Iterator[Report]:
     fanned_out = [task for task in pipeline.tasks if task.mapped]
     for task in one_per_definition(fanned_out):
         retries, delay = task.setting("retries"), task.setting("retry_delay_seconds")
         jitter = task.setting("retry_jitter_factor")
-        if retries is None or not _retries(retries) or delay is None or jitter is None:
+        if not retries_at_least_once(retries) or delay is None or jitter is None:
             continue
         backs_off = isinstance(delay.value, list | tuple) or (
             isinstance(delay.value, ObjectValue) and delay.value.name == "exponential_backoff"
