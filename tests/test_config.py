@@ -96,6 +96,7 @@ BAD_CONFIGS = [
     ('select = ["E501"]', "[tool.dagcheck] select: expected a list of rule codes"),
     ('fail-on = "fatal"', "[tool.dagcheck] fail-on: expected error, warning or info"),
     ('target-airflow = "4"', '[tool.dagcheck] target-airflow: expected "auto", "2" or "3"'),
+    ("target-prefect = 1", '[tool.dagcheck] target-prefect: expected "auto", "2" or "3"'),
     ("min-retries = -1", "[tool.dagcheck] min-retries: expected a whole number >= 0"),
     ('severity = { DC201 = "loud" }', "[tool.dagcheck] severity.DC201: expected error"),
     ("select = [", "not valid TOML"),
@@ -136,3 +137,37 @@ def test_allowed_tags_and_target_airflow_from_the_config(tmp_path: Path) -> None
         "DC503 DAG 'sales_daily' has tags outside allowed-tags: sales",
     ]
     assert lines[-1] == "Found 2 findings (2 warnings)."
+
+
+PREFECT_LEGACY = """\
+from prefect import flow, task
+from prefect.deployments import Deployment
+
+
+@task(cache_policy=None)
+def extract(): ...
+
+
+@flow
+def etl():
+    extract()
+"""
+
+
+@pytest.mark.parametrize(
+    ("config", "option", "expected"),
+    [
+        ('target-prefect = "3"', (), ["DC807"]),
+        ('target-prefect = "2"', (), ["DC806"]),  # no cache_policy on Prefect 2's @task
+        ('target-prefect = "2"', ("--target-prefect", "3"), ["DC807"]),  # the option wins
+    ],
+)
+def test_target_prefect_from_the_config_and_the_option(
+    tmp_path: Path, config: str, option: tuple[str, ...], expected: list[str]
+) -> None:
+    project(tmp_path, f'[tool.dagcheck]\nselect = ["DC8"]\n{config}\n')
+    (tmp_path / "dags" / "etl.py").write_text(PREFECT_LEGACY)
+    result = dagcheck("check", *option, "dags/etl.py", cwd=tmp_path)
+    assert [line.split(": ", 1)[1].split()[0] for line in result.stdout.splitlines()[:-1]] == (
+        expected
+    )

@@ -604,3 +604,37 @@ def daily():
         ["count", "count__1", "report", "count__2", "report__1"],
         {("count", "report"), ("count__1", "report")},
     )
+
+
+def test_run_tags_from_tags_contexts(tmp_path: Path) -> None:
+    model = model_of(
+        tmp_path,
+        HEADER
+        + """
+from prefect import tags
+
+@task(tags=["io"])
+def pull(): ...
+
+@flow
+def child(): ...
+
+@flow
+def parent():
+    with tags("nightly"):
+        pull()
+        child()
+    pull()
+
+if __name__ == "__main__":
+    with tags("backfill", "finance"):
+        parent()
+""",
+    )
+    parent = flow_named(model, "parent")
+    pull, child, pull_again = parent.tasks
+    assert setting(pull, "tags") == (["io", "nightly"], Provenance.CONTEXT)
+    assert setting(child, "tags") == (["nightly"], Provenance.CONTEXT)
+    assert setting(pull_again, "tags") == (["io"], Provenance.DECORATOR)
+    assert setting(parent, "tags") == (["backfill", "finance"], Provenance.CONTEXT)
+    assert "tags" not in flow_named(model, "child").settings

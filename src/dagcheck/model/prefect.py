@@ -226,6 +226,8 @@ class _Declared:
     opaque: bool = False
     settings: dict[str, Setting] = field(default_factory=dict)  # as written, with their spans
     own_keywords: frozenset[str] = frozenset()  # a .with_options copy: the keywords it adds
+    # A flow called at module level inside `with tags(...)`: those tags, and the call.
+    run_tags: list[tuple[list[Any], cst.Call]] = field(default_factory=list)
     # What this declaration itself writes (not a .with_options copy's inherited keywords).
     definition: Definition | None = None
 
@@ -388,6 +390,7 @@ class _Builder(Evaluator):
         self._body_facts: dict[cst.FunctionDef, _BodyFacts] = {}
         self._deployed_flows: list[tuple[Deployment, _Declared]] = []
         self.source = ""
+        self.module_tags: list[tuple[Any, ...]] = []
 
     def run(self, module: cst.Module) -> None:
         self.scope.bind("__file__", self.path.as_posix())
@@ -517,19 +520,22 @@ class _Builder(Evaluator):
         return target
 
     def exec_with(self, statement: cst.With) -> None:
+        # Tags for the runs started inside: a flow body's task and subflow runs, or at module
+        # level (under __main__) the flow runs themselves.
+        tags = self.flow_run.tags if self.flow_run is not None else self.module_tags
         pushed = 0
         for item in statement.items:
             value = self.evaluate(item.item)
-            if isinstance(value, _Tags) and self.flow_run is not None:
-                self.flow_run.tags.append(value.values)
+            if isinstance(value, _Tags):
+                tags.append(value.values)
                 pushed += 1
             if item.asname is not None:
                 self.assign(item.asname.name, value)
         try:
             self.exec_block(statement.body.body)
         finally:
-            if self.flow_run is not None and pushed:
-                del self.flow_run.tags[-pushed:]
+            if pushed:
+                del tags[-pushed:]
 
     def exec_if(self, statement: cst.If) -> None:
         condition = self.evaluate(statement.test)
@@ -818,6 +824,12 @@ class _Builder(Evaluator):
             settings=self.settings_of(declared),
             framework_version=self.version,
         )
+        if declared.run_tags:
+            tags = [tag for values, _ in declared.run_tags for tag in values]
+            first_call = declared.run_tags[0][1]
+            pipeline.settings["tags"] = self.with_context_tags(
+                Setting([], Provenance.DEFAULT), tags, first_call
+            )
         facts = self.body_facts(function)
         pipeline.clock_reads = facts.clock_reads
         pipeline.deployment_runs = facts.deployment_runs
@@ -840,6 +852,10 @@ class _Builder(Evaluator):
         values = [self.evaluate(arg.value) for arg in node.args]  # once: they may call tasks
         run = self.flow_run
         if run is None:
+            if declared.kind == "flow" and self.module_tags:  # `with tags("x"): etl()`
+                declared.run_tags.append(
+                    ([tag for values in self.module_tags for tag in values], node)
+                )
             return Unknown(code_of(node))  # called outside any flow: not part of a graph
         name = self.name_of(declared)
         base = name if isinstance(name, str) else declared.function_name
@@ -847,8 +863,9 @@ class _Builder(Evaluator):
         run.calls[base] = count + 1
         settings = self.settings_of(declared)
         context_tags = [tag for values in run.tags for tag in values]
-        if context_tags and declared.kind == "task":
-            settings["tags"] = self.with_context_tags(settings["tags"], context_tags, node)
+        if context_tags:
+            written = settings.get("tags", Setting([], Provenance.DEFAULT))  # flows take none
+            settings["tags"] = self.with_context_tags(written, context_tags, node)
         facts = self.body_facts(declared.function)
         task = Task(
             id=base if count == 0 else f"{base}__{count}",
