@@ -528,3 +528,23 @@ def test_prefect_yaml_findings_point_at_the_yaml_lines(tmp_path: Path) -> None:
         ("prefect.yaml", "DC505", 3, "etl"),
         ("prefect.yaml", "DC705", 6, "etl"),
     }
+
+
+def test_a_task_shared_by_two_flows_is_reported_once(tmp_path: Path) -> None:
+    body = """
+    @task
+    def extract(): ...
+
+    @flow
+    def nightly():
+        extract()
+
+    @flow
+    def hourly():
+        extract()
+    """
+    found = findings(tmp_path, body, "DC201,DC401")
+    assert sorted((f.code, f.span.line - FIRST_LINE + 1, f.pipeline) for f in found) == [
+        ("DC201", 1, "nightly"),
+        ("DC401", 1, "nightly"),
+    ]

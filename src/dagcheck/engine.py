@@ -349,10 +349,16 @@ def _check_file(source: SourceFile, options: Options) -> list[Finding]:
     findings = []
     for code in options.selected_rules(source.path):
         frameworks = docs[code].frameworks
+        # A Prefect task called by several flows is one definition: one finding on it.
+        reported_definitions: set[int] = set()
         for pipeline in source.pipelines if code in pipeline_rules else ():
             if pipeline.framework not in frameworks:
                 continue
             for report in pipeline_rules[code](pipeline, options.policy):
+                if report.task is not None and report.task.definition is not None:
+                    if id(report.span) in reported_definitions:
+                        continue
+                    reported_definitions.add(id(report.span))
                 dag = pipeline.id if isinstance(pipeline.id, str) else None
                 findings.append(_finding(code, report, source.path, dag, docs[code], options))
         if code not in file_rules or source.framework not in frameworks:
