@@ -638,3 +638,93 @@ if __name__ == "__main__":
     assert setting(pull_again, "tags") == (["io"], Provenance.DECORATOR)
     assert setting(parent, "tags") == (["backfill", "finance"], Provenance.CONTEXT)
     assert "tags" not in flow_named(model, "child").settings
+
+
+def test_a_return_that_may_not_happen_does_not_hide_the_rest_of_the_flow(tmp_path: Path) -> None:
+    model = model_of(
+        tmp_path,
+        HEADER
+        + """
+@task
+def is_trading_day(): return True
+
+@task
+def load(): ...
+
+@task
+def notify(): ...
+
+@flow
+def daily():
+    if not is_trading_day():
+        return
+    try:
+        load()
+    except ValueError:
+        notify()
+        raise
+    notify()
+    return
+    load()  # never runs
+""",
+    )
+    assert graph(flow_named(model, "daily"))[0] == ["is_trading_day", "load", "notify", "notify__1"]
+
+
+def test_tasks_imported_from_the_scanned_tree_are_tasks_of_the_flow(tmp_path: Path) -> None:
+    package = tmp_path / "pipelines"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "tasks.py").write_text(
+        HEADER
+        + "def page(*args): ...\n"
+        + "@task(retries=2, on_failure=[page])\ndef load_orders(rows): ...\n"
+        + "if __name__ == '__main__':\n    raise SystemExit\n"
+    )
+    (package / "orders.py").write_text(
+        HEADER
+        + "from .tasks import load_orders\n"
+        + "from pipelines.tasks import load_orders as load_again\n"
+        + "@task\ndef extract(): ...\n"
+        + "@flow\ndef orders():\n    load_orders(extract())\n    load_again([])\n"
+    )
+    models = {m.path.name: m for m in build_models([tmp_path], target_prefect="3")}
+    [flow] = models["orders.py"].pipelines
+    assert graph(flow) == (
+        ["extract", "load_orders", "load_orders__1"],
+        {("extract", "load_orders")},
+    )
+    assert flow.complete
+    _, imported, _ = flow.tasks
+    assert setting(imported, "retries") == (2, Provenance.DECORATOR)
+    assert setting(imported, "on_failure") == ([FunctionRef("page")], Provenance.DECORATOR)
+    # Written in tasks.py: nothing about it points into orders.py's lines.
+    assert imported.definition is None and imported.settings["retries"].span is None
+
+
+def test_calls_into_code_outside_the_scanned_files_make_the_flow_incomplete(
+    tmp_path: Path,
+) -> None:
+    model = model_of(
+        tmp_path,
+        HEADER
+        + """
+import json
+import pandas as pd
+from company_lib.loaders import load_orders
+
+@flow
+def with_library():
+    pd.DataFrame(json.loads("[]"))
+
+@flow
+def with_unseen_code():
+    load_orders()
+""",
+    )
+    assert flow_named(model, "with-library").complete
+    unseen = flow_named(model, "with-unseen-code")
+    assert not unseen.complete
+    assert unseen.incomplete_reasons == [
+        "the call `load_orders` (from company_lib.loaders) is not followed statically"
+    ]

@@ -25,6 +25,10 @@ from prefect.transactions import transaction
 
 
 def alert(*args): ...
+
+
+def call_api(*args):
+    return requests.get("https://api.example.com/rows")
 """
 FIRST_LINE = HEADER.count("\n") + 2
 
@@ -48,10 +52,10 @@ CASES = [
     pytest.param(
         """
         @task
-        def extract(): ...
+        def extract(): call_api()
 
         @task(retries=2, retry_delay_seconds=30)
-        def load(rows): ...
+        def load(rows): call_api()
 
         @flow
         def etl():
@@ -65,7 +69,7 @@ CASES = [
     pytest.param(
         """
         @task
-        def extract(): ...
+        def extract(): call_api()
 
         @flow(retries=2, retry_delay_seconds=60)
         def etl():
@@ -78,7 +82,7 @@ CASES = [
     pytest.param(
         """
         @task(retries=1, retry_delay_seconds=10)
-        def extract(): ...
+        def extract(): call_api()
 
         @flow
         def etl():
@@ -92,13 +96,13 @@ CASES = [
     pytest.param(
         """
         @task(retries=3)
-        def extract(): ...
+        def extract(): call_api()
 
         @task(retries=3, retry_delay_seconds=0)
-        def load(rows): ...
+        def load(rows): call_api()
 
         @task(retries=3, retry_delay_seconds=[10, 60])
-        def publish(rows): ...
+        def publish(rows): call_api()
 
         @flow(retries=1)
         def etl():
@@ -111,13 +115,13 @@ CASES = [
     pytest.param(
         """
         @task(retries=3, retry_delay_seconds=exponential_backoff(backoff_factor=10))
-        def fetch(url): ...
+        def fetch(url): call_api()
 
         @task(retries=3, retry_delay_seconds=[1, 10, 100], retry_jitter_factor=0.5)
-        def parse(page): ...
+        def parse(page): call_api()
 
         @task(retries=3, retry_delay_seconds=[1, 10, 100])
-        def store(page): ...
+        def store(page): call_api()
 
         @flow
         def crawl(urls: list[str]):
@@ -148,13 +152,14 @@ CASES = [
     pytest.param(
         """
         @task
-        def extract(): ...
+        def extract(): call_api()
 
         @task(timeout_seconds=300)
-        def load(rows): ...
+        def load(rows): call_api()
 
         @flow
-        def child(): ...
+        def child():
+            call_api()
 
         @flow
         def etl():
@@ -162,7 +167,7 @@ CASES = [
             child()
         """,
         "DC401,DC402",
-        ["DC401 1", "DC402 7", "DC402 10"],
+        ["DC401 1", "DC402 7", "DC402 11"],
         id="DC401-DC402-missing-timeouts-subflow-judged-as-a-flow",
     ),
     pytest.param(
@@ -174,7 +179,7 @@ CASES = [
         def sync(): ...
 
         @task(timeout_seconds=0.0)
-        def load(): ...
+        def load(): call_api()
         """,
         "DC402,DC404",
         ["DC404 1", "DC404 7"],
@@ -184,7 +189,7 @@ CASES = [
     pytest.param(
         """
         @task
-        def extract(): ...
+        def extract(): call_api()
 
         @flow
         def quiet():
@@ -195,7 +200,7 @@ CASES = [
             extract()
 
         @task(on_failure=[alert])
-        def watched(): ...
+        def watched(): call_api()
 
         @flow
         def task_alerts():
@@ -211,7 +216,7 @@ CASES = [
         def etl(): ...
 
         @task(on_completion=alert, on_failure=[alert])
-        def load(): ...
+        def load(): call_api()
         """,
         "DC603",
         ["DC603 1", "DC603 4"],
@@ -302,19 +307,19 @@ CASES = [
     pytest.param(
         """
         @task(cache_policy=INPUTS)
-        def a(): ...
+        def a(): call_api()
 
         @task(cache_policy=INPUTS + TASK_SOURCE, cache_expiration=timedelta(days=1))
-        def b(): ...
+        def b(): call_api()
 
         @task(cache_key_fn=task_input_hash)
-        def c(): ...
+        def c(): call_api()
 
         @task(cache_policy=INPUTS + RUN_ID)
-        def d(): ...
+        def d(): call_api()
 
         @task
-        def e(): ...
+        def e(): call_api()
 
         @flow
         def etl():
@@ -406,10 +411,10 @@ CASES = [
         def sync(): ...
 
         @task(on_crashed=[alert], on_cancellation=[alert], retries=2)
-        def load(): ...
+        def load(): call_api()
 
         @task(retry=3)
-        def typo(): ...
+        def typo(): call_api()
 
         def _post(entries): ...
 
@@ -478,7 +483,7 @@ def test_rule(tmp_path: Path, body: str, select: str, expected: list[str]) -> No
 def test_messages_name_the_flow_the_task_and_prefect_parameters(tmp_path: Path) -> None:
     body = """
     @task
-    def extract(): ...
+    def extract(): call_api()
 
     @flow(name="daily-sales")
     def etl():
@@ -496,10 +501,10 @@ def test_messages_name_the_flow_the_task_and_prefect_parameters(tmp_path: Path) 
 def test_airflow_only_rules_stay_quiet_on_prefect_flows(tmp_path: Path) -> None:
     body = """
     @task
-    def a(): ...
+    def a(): call_api()
 
     @task
-    def b(): ...
+    def b(): call_api()
 
     @flow
     def etl():
@@ -533,7 +538,7 @@ def test_prefect_yaml_findings_point_at_the_yaml_lines(tmp_path: Path) -> None:
 def test_a_task_shared_by_two_flows_is_reported_once(tmp_path: Path) -> None:
     body = """
     @task
-    def extract(): ...
+    def extract(): call_api()
 
     @flow
     def nightly():
@@ -548,3 +553,87 @@ def test_a_task_shared_by_two_flows_is_reported_once(tmp_path: Path) -> None:
         ("DC201", 1, "nightly"),
         ("DC401", 1, "nightly"),
     ]
+
+
+def test_tasks_and_flows_that_only_compute_have_nothing_to_retry_or_time_out(
+    tmp_path: Path,
+) -> None:
+    body = """
+    import logging
+    import math
+    import time
+
+    from prefect import get_run_logger
+    from prefect.cache_policies import INPUTS
+
+    @task(retries=2, cache_policy=INPUTS)
+    def score(rows: list[float]) -> float:
+        logger = get_run_logger()
+        total = sum(math.sqrt(abs(r)) for r in rows)
+        logger.info("scored %s rows", len(rows))
+        time.sleep(1)
+        return round(total, 2)
+
+    @task
+    def label(value: float) -> str:
+        print(f"score {value}")
+        if value < 0:
+            raise ValueError("negative")
+        return "high".upper() if value > 10 else "low"
+
+    @flow
+    def scoring(rows: list[float]):
+        logging.getLogger(__name__).info("start")
+        label(score.submit(rows).result())
+    """
+    assert findings(tmp_path, body, "DC106,DC201,DC206,DC401,DC402") == []
+
+
+def test_a_written_zero_delay_is_named_as_written(tmp_path: Path) -> None:
+    body = """
+    @task(retries=3, retry_delay_seconds=0)
+    def load():
+        call_api()
+
+    @task(retries=3)
+    def extract():
+        call_api()
+
+    @flow
+    def etl():
+        extract()
+        load()
+    """
+    messages = sorted(f.message for f in findings(tmp_path, body, "DC206"))
+    assert messages == [
+        "retries=3 on task 'extract' in flow 'etl' with no retry_delay_seconds: Prefect "
+        "retries at once, hammering a dependency that is down; set retry_delay_seconds= to a "
+        "pause",
+        "retries=3 on task 'load' in flow 'etl' with retry_delay_seconds=0: Prefect retries at "
+        "once, hammering a dependency that is down; set retry_delay_seconds= to a pause",
+    ]
+
+
+def test_clock_reads_that_only_stamp_or_show_the_time_are_not_windows(tmp_path: Path) -> None:
+    body = """
+    import logging
+
+    from prefect import get_run_logger
+    from prefect.artifacts import create_markdown_artifact
+
+    @task
+    def report(rows):
+        logger = get_run_logger()
+        logger.info("started at %s", datetime.now())
+        print(f"at {datetime.now()}")
+        create_markdown_artifact(f"**Generated:** {datetime.now().strftime('%Y-%m-%d %H:%M')}")
+        stamp = datetime.now().strftime("%H:%M:%S")
+        while datetime.now().time() < datetime.now().replace(hour=16).time():
+            call_api()
+        return datetime.now().strftime("%Y-%m-%d")  # a day: the window
+
+    @flow
+    def etl():
+        report([])
+    """
+    assert located(findings(tmp_path, body, "DC102")) == ["DC102 15"]

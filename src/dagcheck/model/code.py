@@ -66,17 +66,21 @@ class ClockReadFinder(Walker):
     # Durations (time.time() differences) are not data windows: only date-giving reads count.
     _DATE_READS = frozenset(WALL_CLOCK - {"time.time"})
 
-    # now().isoformat() / .timestamp() stamps a record (a watermark, "submitted_at"); it does
-    # not pick the data a run processes. A date (date.today().isoformat()) has no time to
-    # stamp with: it selects a day.
-    _STAMPS = frozenset({"isoformat", "timestamp"})
+    # now().isoformat() / .timestamp() stamps a record (a watermark, "submitted_at"), and
+    # now().time() / now().strftime("%H:%M") read the time of day; none picks the data a run
+    # processes. A date (date.today().isoformat()) has no time to stamp with: it selects a day.
+    _STAMPS = frozenset({"isoformat", "timestamp", "time"})
     _DAYS = frozenset({"datetime.date.today", "pendulum.today", "pendulum.yesterday"})
+    _TIME_OF_DAY = re.compile(r"%[HIMSfpXTcr]")
+    # Reads that are only shown (printed, logged, put in an artifact) select nothing either.
+    _SHOWN_BY = frozenset({"debug", "info", "warning", "warn", "error", "exception", "critical"})
 
     def __init__(self, scope: Scope, package: str | None) -> None:
         self.scope = scope
         self.package = package
         self.calls: list[cst.Call] = []
         self._stamps: set[int] = set()
+        self._showing = 0  # how many display calls the walk is inside
 
     def visit_Import(self, node: cst.Import) -> None:
         bind_import(self.scope, node, self.package)
@@ -86,12 +90,49 @@ class ClockReadFinder(Walker):
 
     def visit_Call(self, node: cst.Call) -> None:
         func = node.func
-        if isinstance(func, cst.Attribute) and func.attr.value in self._STAMPS:
+        if self._shows(func):
+            self._showing += 1
+        if isinstance(func, cst.Attribute) and self._stamps_time(func, node):
             stamped = func.value
+            # now().replace(hour=16).time(): the adjusted reading is still a time of day.
+            while (
+                isinstance(stamped, cst.Call)
+                and isinstance(stamped.func, cst.Attribute)
+                and stamped.func.attr.value in ("replace", "astimezone")
+            ):
+                self._stamps.add(id(stamped))
+                stamped = stamped.func.value
             if not isinstance(stamped, cst.Call) or self._qualname(stamped.func) not in self._DAYS:
                 self._stamps.add(id(stamped))  # calls are visited outside-in
-        if id(node) not in self._stamps and self._qualname(func) in self._DATE_READS:
+        if (
+            not self._showing
+            and id(node) not in self._stamps
+            and self._qualname(func) in self._DATE_READS
+        ):
             self.calls.append(node)
+
+    def leave_Call(self, original_node: cst.Call) -> None:
+        if self._shows(original_node.func):
+            self._showing -= 1
+
+    def _shows(self, func: cst.BaseExpression) -> bool:
+        """print(...), logger.info(...), create_markdown_artifact(...) and the like."""
+        if isinstance(func, cst.Name):
+            name = func.value
+        elif isinstance(func, cst.Attribute):
+            name = func.attr.value
+            if name in self._SHOWN_BY:
+                return True
+        else:
+            return False
+        return name == "print" or (name.startswith("create_") and name.endswith("_artifact"))
+
+    def _stamps_time(self, func: cst.Attribute, node: cst.Call) -> bool:
+        if func.attr.value == "strftime":
+            pattern = node.args[0].value if node.args else None
+            text = pattern.evaluated_value if isinstance(pattern, cst.SimpleString) else None
+            return isinstance(text, str) and bool(self._TIME_OF_DAY.search(text))
+        return func.attr.value in self._STAMPS
 
     def _qualname(self, expression: cst.BaseExpression) -> str | None:
         if isinstance(expression, cst.Name):

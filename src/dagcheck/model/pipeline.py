@@ -124,6 +124,10 @@ class Task:
     writes: list[Write] = field(default_factory=list)
     # Prefect: run_deployment(...) calls in the task's code, and whether each is keyed.
     deployment_runs: list[DeploymentRun] = field(default_factory=list)
+    # Whether the task's code may reach outside its process (network, files, a database,
+    # code the model cannot see). False when it only computes, prints, logs or sleeps: such a
+    # task cannot fail transiently or hang on a dependency. Operators always may.
+    reaches_out: bool = True
 
     def setting(self, name: str) -> Setting | None:
         return self.settings.get(name)
@@ -202,6 +206,8 @@ class Pipeline:
     # Prefect: clock reads and run_deployment calls in the flow's own body.
     clock_reads: list[ClockRead] = field(default_factory=list)
     deployment_runs: list[DeploymentRun] = field(default_factory=list)
+    # Prefect: whether the flow's own body (besides calling its tasks) may reach outside.
+    reaches_out: bool = True
 
     @property
     def schedule(self) -> Setting | None:

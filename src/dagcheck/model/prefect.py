@@ -16,8 +16,9 @@ import contextlib
 import datetime as dt
 import functools
 import re
+import sys
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -96,6 +97,15 @@ _SCHEDULE_CLASSES = {
     "prefect.server.schemas.schedules.IntervalSchedule": "interval",
     "prefect.server.schemas.schedules.RRuleSchedule": "rrule",
 }
+# Libraries whose functions are not Prefect tasks or flows: a flow calling one of them calls no
+# task dagcheck cannot see. Anything else imported from outside the scanned files may be one.
+_LIBRARIES = frozenset(sys.stdlib_module_names) | {
+    "prefect", "pandas", "numpy", "polars", "pyarrow", "duckdb", "requests", "httpx",
+    "aiohttp", "urllib3", "boto3", "botocore", "s3fs", "gcsfs", "fsspec", "sqlalchemy",
+    "psycopg", "psycopg2", "pymysql", "snowflake", "google", "azure", "pydantic", "yaml",
+    "dateutil", "pendulum", "pytz", "bs4", "lxml", "openai", "slack_sdk", "sklearn", "scipy",
+    "matplotlib", "redis", "jinja2", "click", "typer", "rich", "tenacity", "dotenv",
+}  # fmt: skip
 _CACHE_POLICIES = {"DEFAULT", "INPUTS", "TASK_SOURCE", "FLOW_PARAMETERS", "RUN_ID", "NO_CACHE"}
 # Prefect 2 APIs that Prefect 3 removed, with what replaces them.
 REMOVED_IN_PREFECT_3 = {
@@ -187,6 +197,42 @@ _APPENDS = {"to_sql", "insert_rows", "insert_rows_json"}
 # HTTP verbs on clients: PUT replaces, POST and PATCH act again.
 _HTTP_WRITES = {"post": False, "put": True, "patch": False}
 _HTTP_CLIENT = re.compile(r"(?:^|\.)(?:requests|httpx)$|client|session|http|api", re.IGNORECASE)
+# Calls that stay inside the process: computation, printing, logging and sleeping.
+_INSIDE_BUILTINS = frozenset(
+    {
+        "print", "len", "range", "str", "int", "float", "bool", "dict", "list", "tuple", "set",
+        "frozenset", "sorted", "reversed", "sum", "min", "max", "abs", "round", "enumerate",
+        "zip", "map", "filter", "any", "all", "isinstance", "issubclass", "getattr", "hasattr",
+        "repr", "format", "type", "iter", "next", "divmod", "pow", "chr", "ord", "hash",
+    }
+)  # fmt: skip
+_INSIDE_MODULES = frozenset(
+    {
+        "math", "random", "statistics", "json", "re", "datetime", "uuid", "hashlib",
+        "itertools", "functools", "collections", "string", "decimal", "fractions", "copy",
+        "operator", "textwrap", "logging", "time", "dataclasses", "enum", "typing",
+        "builtins",
+    }
+)  # fmt: skip
+_INSIDE_CALLS = frozenset({"prefect.get_run_logger", "prefect.logging.get_run_logger"})
+_INSIDE_METHODS = frozenset(
+    {
+        # logging
+        "debug", "info", "warning", "warn", "error", "exception", "critical", "log",
+        # str
+        "upper", "lower", "strip", "lstrip", "rstrip", "split", "rsplit", "splitlines", "join",
+        "replace", "format", "startswith", "endswith", "encode", "decode", "title",
+        "capitalize", "zfill", "ljust", "rjust", "center", "count", "find", "index",
+        "partition", "rpartition", "isdigit", "isalpha", "isalnum",
+        # list, dict, set
+        "append", "extend", "insert", "pop", "remove", "clear", "copy", "items", "keys",
+        "values", "get", "setdefault", "update", "sort", "add", "discard", "union",
+        "intersection", "difference",
+        # dates and futures
+        "isoformat", "strftime", "timestamp", "date", "time", "astimezone", "total_seconds",
+        "result", "wait",
+    }
+)  # fmt: skip
 # Words without which a file holds no credential-like literal: files without them are not
 # searched.
 _SECRET_HINT = re.compile(
@@ -228,6 +274,9 @@ class _Declared:
     own_keywords: frozenset[str] = frozenset()  # a .with_options copy: the keywords it adds
     # A flow called at module level inside `with tags(...)`: those tags, and the call.
     run_tags: list[tuple[list[Any], cst.Call]] = field(default_factory=list)
+    # Declared in another module of the scanned tree and imported: its settings are known,
+    # but where they are written is in that file, not this one.
+    foreign: bool = False
     # What this declaration itself writes (not a .with_options copy's inherited keywords).
     definition: Definition | None = None
 
@@ -391,6 +440,8 @@ class _Builder(Evaluator):
         self._deployed_flows: list[tuple[Deployment, _Declared]] = []
         self.source = ""
         self.module_tags: list[tuple[Any, ...]] = []
+        # Returns and breaks in code that may not run (see exec_maybe), so far.
+        self.uncertain_exits = 0
 
     def run(self, module: cst.Module) -> None:
         self.scope.bind("__file__", self.path.as_posix())
@@ -437,7 +488,7 @@ class _Builder(Evaluator):
         elif isinstance(statement, cst.Try | cst.TryStar):
             self.exec_block(statement.body.body)
             for handler in statement.handlers:  # an exception path may run other tasks
-                self.exec_block(handler.body.body)
+                self.exec_maybe(handler.body.body)
             for tail in (statement.orelse, statement.finalbody):
                 if tail is not None:
                     self.exec_block(tail.body.body)
@@ -541,11 +592,11 @@ class _Builder(Evaluator):
         condition = self.evaluate(statement.test)
         if isinstance(condition, Unknown | ImportedName | _Derived | _Future):
             # Either branch may run: both declare what they hold.
-            self.exec_block(statement.body.body)
+            self.exec_maybe(statement.body.body)
             if isinstance(statement.orelse, cst.If):
                 self.exec_if(statement.orelse)
             elif statement.orelse is not None:
-                self.exec_block(statement.orelse.body.body)
+                self.exec_maybe(statement.orelse.body.body)
             return
         if condition:
             self.exec_block(statement.body.body)
@@ -553,6 +604,14 @@ class _Builder(Evaluator):
             self.exec_if(statement.orelse)
         elif statement.orelse is not None:
             self.exec_block(statement.orelse.body.body)
+
+    def exec_maybe(self, statements: Any) -> None:
+        """Statements that may or may not run: a `return` (or `break`) among them may not
+        happen either, so what follows them still runs, as it does when they are skipped."""
+        try:
+            self.exec_block(statements)
+        except (_Return, _Break, _Continue):
+            self.uncertain_exits += 1
 
     def exec_for(self, statement: cst.For) -> None:
         iterated = self.evaluate(statement.iter)
@@ -604,6 +663,40 @@ class _Builder(Evaluator):
         finder = _NameFinder()
         finder.walk(node)
         return _unique(t for name in finder.names for t in _tasks_in(self.scope.lookup(name)))
+
+    def _resolve_constant(self, value: Any) -> Any:
+        if isinstance(value, ImportedName) and value.qualname.split(".")[0] not in _LIBRARIES:
+            declared = self.imported_declaration(value.qualname)
+            if declared is not None:
+                return declared
+        return super()._resolve_constant(value)
+
+    def imported_declaration(self, qualname: str) -> _Declared | None:
+        """A task or flow imported from another module of the scanned tree
+        (``from pipelines.tasks import load_orders``), read with a builder of its own."""
+        module, _, name = qualname.rpartition(".")
+        path = self.constants.find(module) if self.constants and module else None
+        if path is None:
+            return None
+        key = ("prefect", path)
+        scopes = self.constants.scopes  # type: ignore[union-attr]
+        if key not in scopes:
+            scopes[key] = None  # guards against import cycles
+            try:
+                tree = cst.parse_module(path.read_bytes())
+            except (OSError, cst.ParserSyntaxError, SyntaxError, UnicodeDecodeError):
+                return None
+            package = module if path.name == "__init__.py" else module.rpartition(".")[0]
+            other = _Builder(path, SpanTable(), self.constants, package, self.version)  # type: ignore[arg-type]
+            other.scope.bind("__name__", module)  # imported: its __main__ block does not run
+            other.exec_block(tree.body)
+            scopes[key] = other.scope
+        scope = scopes[key]
+        value = scope.names.get(name) if scope is not None else None
+        if not isinstance(value, _Declared):
+            return None
+        value.foreign = True
+        return value
 
     def _eval_Await(self, node: cst.Await) -> Any:
         return self.evaluate(node.expression)
@@ -700,6 +793,9 @@ class _Builder(Evaluator):
         if qualname in _SCHEDULE_CLASSES:
             return _ScheduleValue(self.schedule_object(_SCHEDULE_CLASSES[qualname], node))
         args, kwargs = self.arguments(node)
+        if self.flow_run is not None and qualname.split(".")[0] not in _LIBRARIES:
+            # Code from outside the scanned files may be a task or call tasks.
+            self.unfollowed(f"the call `{code_of(node.func)}` (from {qualname.rpartition('.')[0]})")
         return self.construct(node, ImportedName(qualname), args, kwargs)
 
     def call_method(self, method: _Method, node: cst.Call) -> Any:
@@ -806,6 +902,8 @@ class _Builder(Evaluator):
             settings["description"] = written["description"]
         else:
             settings["description"] = Setting(docstring or None, Provenance.DEFAULT)
+        if declared.foreign:  # written in another file: findings go to the call instead
+            return {name: replace(setting, span=None) for name, setting in settings.items()}
         return settings
 
     # -- flows and their tasks ----------------------------------------------------------
@@ -833,6 +931,7 @@ class _Builder(Evaluator):
         facts = self.body_facts(function)
         pipeline.clock_reads = facts.clock_reads
         pipeline.deployment_runs = facts.deployment_runs
+        pipeline.reaches_out = facts.reaches_out
         saved_scope, saved_run, saved_budget = self.scope, self.flow_run, self.iterations_left
         self.scope = Scope(function.scope)
         self.flow_run = _FlowRun(declared, pipeline)
@@ -866,7 +965,9 @@ class _Builder(Evaluator):
         if context_tags:
             written = settings.get("tags", Setting([], Provenance.DEFAULT))  # flows take none
             settings["tags"] = self.with_context_tags(written, context_tags, node)
-        facts = self.body_facts(declared.function)
+        # What a task's code does is read where it is written: in this file, not an import.
+        reads_body = declared.kind == "task" and not declared.foreign
+        facts = self.body_facts(declared.function) if reads_body else _NO_FACTS
         task = Task(
             id=base if count == 0 else f"{base}__{count}",
             operator=f"prefect.{declared.kind}",
@@ -875,10 +976,11 @@ class _Builder(Evaluator):
             settings=settings,
             mapped=mapped,
             callable=declared.function_name,
-            clock_reads=facts.clock_reads if declared.kind == "task" else [],
-            definition=self.spans.span(declared.node),
-            writes=facts.writes if declared.kind == "task" else [],
-            deployment_runs=facts.deployment_runs if declared.kind == "task" else [],
+            clock_reads=facts.clock_reads,
+            definition=None if declared.foreign else self.spans.span(declared.node),
+            writes=facts.writes,
+            deployment_runs=facts.deployment_runs,
+            reaches_out=facts.reaches_out,
         )
         run.pipeline.tasks.append(task)
         # Data passed in, and wait_for=: both make the call wait for those tasks.
@@ -904,20 +1006,22 @@ class _Builder(Evaluator):
         if self.call_depth >= _MAX_CALL_DEPTH or args is None:
             self.unfollowed(f"the call `{code_of(node.func)}`")
             return Unknown(code_of(node))
-        saved = self.scope
+        saved, exits_before = self.scope, self.uncertain_exits
         self.scope = Scope(function.scope)
         self.call_depth += 1
         try:
             self.bind_parameters(function.node.params, (args, kwargs))
             self.exec_block(function.node.body.body)
         except _Return as returned:
-            return returned.value
+            if self.uncertain_exits == exits_before:
+                return returned.value
         except (_Break, _Continue):
             pass
         finally:
             self.scope = saved
             self.call_depth -= 1
-        return None
+        # A return that may have happened earlier leaves the result unknown.
+        return None if self.uncertain_exits == exits_before else Unknown(code_of(node))
 
     def bind_parameters(
         self, params: cst.Parameters, call: tuple[list[Any], dict[str, Any]] | None
@@ -1021,6 +1125,7 @@ class _Builder(Evaluator):
                     DeploymentRun(code_of(call), self.spans.span(call), keyed)
                     for call, keyed in finder.deployment_runs
                 ],
+                finder.reaches_out,
             )
         return self._body_facts[node]
 
@@ -1034,6 +1139,11 @@ class _BodyFacts:
     clock_reads: list[ClockRead]
     writes: list[Write]
     deployment_runs: list[DeploymentRun]
+    reaches_out: bool
+
+
+# An imported task's code is not read here: it may do anything.
+_NO_FACTS = _BodyFacts([], [], [], reaches_out=True)
 
 
 class _BodyFinder(Walker):
@@ -1052,6 +1162,7 @@ class _BodyFinder(Walker):
         # repeatable.
         self.deletes_first = False
         self._sql_appends: set[int] = set()
+        self.reaches_out = False
 
     def visit_Import(self, node: cst.Import) -> None:
         self.clock.visit_Import(node)
@@ -1070,10 +1181,16 @@ class _BodyFinder(Walker):
         if any(self._qualname(_callee(i.item)) in _TRANSACTION for i in original_node.items):
             self._transactions -= 1
 
+    def leave_Call(self, original_node: cst.Call) -> None:
+        if self.reads_clock:
+            self.clock.leave_Call(original_node)
+
     def visit_Call(self, node: cst.Call) -> None:
         if self.reads_clock:
             self.clock.visit_Call(node)
         qualname = self._qualname(node.func)
+        if not self.reaches_out and not self._stays_inside(node.func, qualname):
+            self.reaches_out = True
         if qualname in _RUN_DEPLOYMENT:
             keyed = any(
                 arg.keyword is not None and arg.keyword.value == "idempotency_key"
@@ -1087,6 +1204,29 @@ class _BodyFinder(Walker):
             self.writes.append((node, text, repeatable or self._transactions > 0))
         elif _DELETE.search(_first_string(node) or ""):
             self.deletes_first = True
+
+    def _stays_inside(self, func: cst.BaseExpression, qualname: str | None) -> bool:
+        """A call that only computes, prints, logs or sleeps; or a call of a task or flow,
+        which is judged on its own."""
+        if qualname is not None:
+            return qualname in _INSIDE_CALLS or qualname.split(".")[0] in _INSIDE_MODULES
+        if isinstance(func, cst.Name):
+            name = func.value
+            bound = self.scope.lookup(name)
+            return (
+                isinstance(bound, _Declared)
+                or (isinstance(bound, ImportedName) and bound.qualname.startswith("builtins."))
+                or name in _INSIDE_BUILTINS
+                or name.endswith(("Error", "Exception", "Warning"))
+            )
+        if isinstance(func, cst.Attribute):
+            owner = func.value
+            if isinstance(owner, cst.Name) and isinstance(
+                self.scope.lookup(owner.value), _Declared
+            ):
+                return True  # extract.submit(...), load.map(...)
+            return func.attr.value in _INSIDE_METHODS
+        return False
 
     def judged_writes(self) -> list[tuple[cst.Call, str, bool]]:
         """The writes, once the whole body is seen: a DELETE of the slice makes the body's

@@ -128,13 +128,13 @@ class ModuleConstants:
     shared between the files of a run so that each module is parsed at most once.
     """
 
-    def __init__(self, roots: list[Path], scopes: dict[Path, Scope | None]) -> None:
+    def __init__(self, roots: list[Path], scopes: dict[Any, Scope | None]) -> None:
         self.roots = roots
         self.scopes = scopes
 
     def lookup(self, qualname: str) -> Any:
         module, _, name = qualname.rpartition(".")
-        path = self._find(module) if module else None
+        path = self.find(module) if module else None
         if path is None:
             return Unknown(qualname)
         scope = self._module_scope(module, path)
@@ -158,7 +158,8 @@ class ModuleConstants:
         self.scopes[path] = scope
         return scope
 
-    def _find(self, module: str) -> Path | None:
+    def find(self, module: str) -> Path | None:
+        """The file of a module of the scanned tree, if it is one."""
         relative = Path(*module.split("."))
         for root in self.roots:
             for candidate in (root / relative.with_suffix(".py"), root / relative / "__init__.py"):

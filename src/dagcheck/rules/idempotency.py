@@ -148,6 +148,8 @@ def cache_without_expiration(pipeline: Pipeline, policy: RuleOptions) -> Iterato
         expiration = task.setting("cache_expiration")
         if expiration is None or not expiration.known or expiration.value is not None:
             continue
+        if not task.reaches_out:
+            continue  # a result computed from its inputs alone stays right forever
         key_fn, cache_policy = task.setting("cache_key_fn"), task.setting("cache_policy")
         if key_fn is not None and key_fn.known and key_fn.value is not None:
             cached_by = key_fn

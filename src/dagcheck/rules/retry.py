@@ -75,8 +75,8 @@ def _prefect_tasks_without_retries(pipeline: Pipeline, tasks: list[Task]) -> Ite
         return  # a flow that retries runs its failed tasks again
     for task in tasks:
         retries = task.setting("retries")
-        if retries is None or retries.value != 0:
-            continue
+        if retries is None or retries.value != 0 or not task.reaches_out:
+            continue  # a task that only computes has no transient failure to retry
         where = "retries=0" if retries.provenance is not Provenance.DEFAULT else "no retries"
         yield Report(
             retries.span or task.span,
@@ -195,27 +195,34 @@ def _retrying_tasks(pipeline: Pipeline) -> list[Task]:
 
 @rule("DC206")
 def retries_without_delay(pipeline: Pipeline, policy: RuleOptions) -> Iterator[Report]:
-    tasks = [task for task in one_per_definition(pipeline.tasks) if task.kind is not TaskKind.FLOW]
+    # A subflow is reported as a flow of its own; a task that only computes has no
+    # dependency to hammer.
+    tasks = [
+        task
+        for task in one_per_definition(pipeline.tasks)
+        if task.kind is not TaskKind.FLOW and task.reaches_out
+    ]
     subjects: list[tuple[Task | None, dict[str, Setting]]] = [
-        (None, pipeline.settings),  # a subflow is reported as a flow of its own
+        (None, pipeline.settings),
         *((task, task.settings) for task in tasks),
     ]
     for task, settings in subjects:
         retries, delay = settings.get("retries"), settings.get("retry_delay_seconds")
         if not retries_at_least_once(retries) or delay is None or delay.value != 0:
             continue
+        delay_text = "retry_delay_seconds=0" if delay.text else "no retry_delay_seconds"
         yield Report(
             retries.span or pipeline.span,
-            f"retries={retries.value} on {describe(pipeline, task)} with no "
-            "retry_delay_seconds: Prefect retries at once, hammering a dependency that is "
-            "down; set retry_delay_seconds=",
+            f"retries={retries.value} on {describe(pipeline, task)} with {delay_text}: "
+            "Prefect retries at once, hammering a dependency that is down; set "
+            "retry_delay_seconds= to a pause",
             task,
         )
 
 
 @rule("DC207")
 def backoff_without_jitter(pipeline: Pipeline, policy: RuleOptions) -> Iterator[Report]:
-    fanned_out = [task for task in pipeline.tasks if task.mapped]
+    fanned_out = [task for task in pipeline.tasks if task.mapped and task.reaches_out]
     for task in one_per_definition(fanned_out):
         retries, delay = task.setting("retries"), task.setting("retry_delay_seconds")
         jitter = task.setting("retry_jitter_factor")

@@ -48,7 +48,9 @@ def task_without_execution_timeout(pipeline: Pipeline, policy: RuleOptions) -> I
 
 
 def _prefect_tasks_without_timeout(pipeline: Pipeline, tasks: list[Task]) -> Iterator[Report]:
-    for task in one_per_definition([task for task in tasks if task.kind is not TaskKind.FLOW]):
+    # A task that only computes has no dependency to hang on.
+    waiting = [task for task in tasks if task.kind is not TaskKind.FLOW and task.reaches_out]
+    for task in one_per_definition(waiting):
         timeout = task.setting("timeout_seconds")
         if timeout is not None and timeout.known and timeout.value is None:
             yield Report(
@@ -63,7 +65,10 @@ def _prefect_tasks_without_timeout(pipeline: Pipeline, tasks: list[Task]) -> Ite
 def dag_without_dagrun_timeout(pipeline: Pipeline, policy: RuleOptions) -> Iterator[Report]:
     if pipeline.framework == "prefect":
         timeout = pipeline.setting("timeout_seconds")
-        if timeout is not None and timeout.known and timeout.value is None:
+        only_computes = pipeline.complete and not any(
+            step.reaches_out for step in (pipeline, *pipeline.tasks)
+        )
+        if timeout is not None and timeout.known and timeout.value is None and not only_computes:
             yield Report(
                 pipeline.span,
                 f"{describe(pipeline)} has no timeout_seconds: a stuck run stays Running and "
