@@ -728,3 +728,21 @@ def with_unseen_code():
     assert unseen.incomplete_reasons == [
         "the call `load_orders` (from company_lib.loaders) is not followed statically"
     ]
+
+
+def test_a_deployment_of_a_flow_imported_from_another_file_links_to_it(tmp_path: Path) -> None:
+    (tmp_path / "etl.py").write_text(HEADER + "@flow(name='daily-etl')\ndef etl(): ...\n")
+    (tmp_path / "serve.py").write_text(
+        "from etl import etl\n"
+        "from prefect.schedules import Cron\n"
+        "if __name__ == '__main__':\n"
+        "    etl.serve(schedules=[Cron('0 2 * * *', timezone='UTC')])\n"
+    )
+    models = {m.path.name: m for m in build_models([tmp_path], target_prefect="3")}
+    [deployment] = models["serve.py"].deployments
+    assert (deployment.name, deployment.entrypoint, deployment.pipeline) == (
+        "daily-etl",
+        "etl.py:etl",
+        "daily-etl",
+    )
+    assert models["etl.py"].pipelines[0].deployments == [deployment]

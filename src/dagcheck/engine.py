@@ -136,12 +136,13 @@ def run(paths: list[Path], options: Options, *, jobs: int | None = None) -> list
 
 
 def link_deployments(models: list[FileModel]) -> None:
-    """Attach each prefect.yaml deployment to the flow its entrypoint names, when that file
-    was scanned (deployments in code were linked to their flow by the builder)."""
+    """Attach each deployment to the flow its entrypoint names, when that file was scanned:
+    prefect.yaml entries, and deployments in code of a flow imported from another file
+    (the builder linked those of flows in their own file)."""
     by_path = {model.path.resolve(): model for model in models}
     for model in models:
         for deployment in model.deployments:
-            if deployment.source != PREFECT_PROJECT_FILE or deployment.entrypoint is None:
+            if deployment.pipeline is not None or deployment.entrypoint is None:
                 continue
             relative, _, function = deployment.entrypoint.rpartition(":")
             target = by_path.get((model.path.parent / relative).resolve())

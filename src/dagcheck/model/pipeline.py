@@ -243,7 +243,9 @@ class Deployment:
     span: Span
     # The module-level name of the flow it runs (see Pipeline.entrypoint_name), when known.
     entrypoint_name: str | None = None
-    entrypoint: str | None = None  # prefect.yaml: "flows/etl.py:etl"
+    # "flows/etl.py:etl", relative to the deployment's folder: from prefect.yaml, or for a
+    # flow imported from another file.
+    entrypoint: str | None = None
     schedules: list[Schedule] | Unknown = field(default_factory=list)
     # tags, concurrency_limit, sla, paused, work_pool ... with their spans.
     settings: dict[str, Setting] = field(default_factory=dict)

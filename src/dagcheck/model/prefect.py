@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import functools
+import os
 import re
 import sys
 from collections.abc import Iterable, Iterator
@@ -275,8 +276,9 @@ class _Declared:
     # A flow called at module level inside `with tags(...)`: those tags, and the call.
     run_tags: list[tuple[list[Any], cst.Call]] = field(default_factory=list)
     # Declared in another module of the scanned tree and imported: its settings are known,
-    # but where they are written is in that file, not this one.
+    # but where they are written is in that file, not this one. That file and the name.
     foreign: bool = False
+    origin: tuple[Path, str] | None = None
     # What this declaration itself writes (not a .with_options copy's inherited keywords).
     definition: Definition | None = None
 
@@ -460,6 +462,11 @@ class _Builder(Evaluator):
                 built[id(declared)] = pipeline
                 self.pipelines.append(pipeline)
         for deployment, flow in self._deployed_flows:
+            if flow.origin is not None:  # a flow imported from another file: link it there
+                path, name = flow.origin
+                relative = os.path.relpath(path, self.path.parent)
+                deployment.entrypoint = f"{Path(relative).as_posix()}:{name}"
+                continue
             pipeline = built[id(flow)]
             deployment.pipeline = pipeline.id if isinstance(pipeline.id, str) else None
             deployment.entrypoint_name = pipeline.entrypoint_name
@@ -695,7 +702,7 @@ class _Builder(Evaluator):
         value = scope.names.get(name) if scope is not None else None
         if not isinstance(value, _Declared):
             return None
-        value.foreign = True
+        value.foreign, value.origin = True, (path, name)
         return value
 
     def _eval_Await(self, node: cst.Await) -> Any:
@@ -1052,7 +1059,7 @@ class _Builder(Evaluator):
         if name is None and positional:
             name = self.evaluate(positional[0].value)
         if name is None and method == "serve":
-            name = flow.function_name.replace("_", "-")  # .serve() names it after the flow
+            name = self.name_of(flow)  # .serve() names it after the flow
         deployment = Deployment(
             name=name if isinstance(name, str) else Unknown(code_of(node)),
             source=method,
