@@ -576,7 +576,10 @@ def test_tasks_and_flows_that_only_compute_have_nothing_to_retry_or_time_out(
 
     @task
     def label(value: float) -> str:
-        print(f"score {value}")
+        import os
+        import platform
+
+        print(f"score {value} on {platform.node()} as {os.getenv('USER')}")
         if value < 0:
             raise ValueError("negative")
         return "high".upper() if value > 10 else "low"

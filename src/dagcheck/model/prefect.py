@@ -212,10 +212,12 @@ _INSIDE_MODULES = frozenset(
         "math", "random", "statistics", "json", "re", "datetime", "uuid", "hashlib",
         "itertools", "functools", "collections", "string", "decimal", "fractions", "copy",
         "operator", "textwrap", "logging", "time", "dataclasses", "enum", "typing",
-        "builtins",
+        "builtins", "platform", "base64", "zlib",
     }
 )  # fmt: skip
-_INSIDE_CALLS = frozenset({"prefect.get_run_logger", "prefect.logging.get_run_logger"})
+_INSIDE_CALLS = frozenset(
+    {"prefect.get_run_logger", "prefect.logging.get_run_logger", "os.getenv", "os.environ.get"}
+)
 _INSIDE_METHODS = frozenset(
     {
         # logging
@@ -1216,7 +1218,11 @@ class _BodyFinder(Walker):
         """A call that only computes, prints, logs or sleeps; or a call of a task or flow,
         which is judged on its own."""
         if qualname is not None:
-            return qualname in _INSIDE_CALLS or qualname.split(".")[0] in _INSIDE_MODULES
+            return (
+                qualname in _INSIDE_CALLS
+                or qualname.startswith("os.path.")
+                or qualname.split(".")[0] in _INSIDE_MODULES
+            )
         if isinstance(func, cst.Name):
             name = func.value
             bound = self.scope.lookup(name)
