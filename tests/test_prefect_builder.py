@@ -746,3 +746,84 @@ def test_a_deployment_of_a_flow_imported_from_another_file_links_to_it(tmp_path:
         "daily-etl",
     )
     assert models["etl.py"].pipelines[0].deployments == [deployment]
+
+
+ODD_BUT_VALID = [
+    pytest.param(
+        """
+        def chain(n):
+            return chain(n + 1)
+
+        @flow
+        def spiral():
+            chain(0)
+        """,
+        id="endless-recursion-in-a-helper",
+    ),
+    pytest.param(
+        """
+        @flow
+        def again(n: int):
+            if n:
+                again(n - 1)
+        """,
+        id="flow-calling-itself",
+    ),
+    pytest.param(
+        """
+        @task
+        def touch(i): ...
+
+        @flow
+        def wide():
+            for i in range(10**9):
+                touch(i)
+            for i in range(3000):
+                for j in range(3000):
+                    touch(j)
+        """,
+        id="loops-beyond-the-iteration-budget",
+    ),
+    pytest.param(
+        """
+        anonymous = task(lambda rows: rows)
+        odd = flow(name="odd")(print)
+        star = task(*[lambda: 1])
+        settings = {"retries": 2}
+        configured = task(**settings)(lambda: 1)
+
+        @flow
+        def weird(*args, **kwargs):
+            anonymous([1])
+            odd()
+            star()
+            configured()
+            [touch() for touch in kwargs.values()]
+            (lambda: anonymous([2]))()
+        """,
+        id="lambdas-builtins-and-splats",
+    ),
+    pytest.param(
+        """
+        from circular_b import helper_b
+
+        @task
+        def helper_a(): ...
+
+        @flow
+        def loop():
+            helper_b()
+        """,
+        id="import-cycle",
+    ),
+]
+
+
+@pytest.mark.parametrize("source", ODD_BUT_VALID)
+def test_odd_but_valid_flow_files_are_modelled_without_error(tmp_path: Path, source: str) -> None:
+    (tmp_path / "circular_b.py").write_text(
+        "from prefect import task\nfrom flows import helper_a\n@task\ndef helper_b(): ...\n"
+    )
+    model = model_of(tmp_path, HEADER + textwrap.dedent(source))
+    assert model.pipelines
+    assert sum(len(p.tasks) for p in model.pipelines) < 20_000
