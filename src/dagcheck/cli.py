@@ -6,9 +6,11 @@ Heavy modules (libcst, the builders) are imported inside the commands so that ``
 
 from __future__ import annotations
 
+import contextlib
 import sys
+from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TextIO
 
 import click
 
@@ -33,6 +35,8 @@ _TARGET_PREFECT = click.option(
     help="Prefect major version whose API and defaults apply (auto: the installed Prefect, "
     "else 3).  [default: auto, or target-prefect in the config]",
 )
+# The reporters of dagcheck.report, named here so that --help needs no import.
+OUTPUT_FORMATS = ["text", "full", "json", "sarif", "github", "gitlab", "junit"]
 _CONFIG = click.option(
     "--config",
     "config_path",
@@ -96,10 +100,43 @@ def _codes(value: str | None) -> tuple[str, ...]:
 @click.option("--ignore", metavar="CODES", help="Comma-separated codes or prefixes to skip.")
 @click.option(
     "--output-format",
-    type=click.Choice(["text", "full", "json"]),
+    type=click.Choice(OUTPUT_FORMATS),
     default="text",
     show_default=True,
-    help="How findings are printed (full: with the source line underlined).",
+    help="How findings are printed: text, full (with the source line underlined), json, "
+    "sarif (GitHub code scanning), github (workflow annotations), gitlab (Code Quality), "
+    "junit.",
+)
+@click.option(
+    "--output-file",
+    type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    help="Write the report to this file instead of standard output.",
+)
+@click.option(
+    "--project-root",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="Report paths relative to this folder.  [default: the git root, else the current folder]",
+)
+@click.option(
+    "--sarif-category",
+    metavar="ID",
+    help="SARIF automationDetails.id, for repositories that upload several analyses.",
+)
+@click.option(
+    "--include-suppressed",
+    is_flag=True,
+    help="SARIF: also list findings hidden by # noqa, marked as suppressed.",
+)
+@click.option(
+    "--baseline",
+    "baseline_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Hide the findings recorded in this baseline file.  [default: baseline in the config]",
+)
+@click.option(
+    "--write-baseline",
+    type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    help="Record the current findings in this file (then --baseline hides them) and exit 0.",
 )
 @click.option("--statistics", is_flag=True, help="Print how many findings each rule has.")
 @click.option(
@@ -117,6 +154,12 @@ def check(
     select: str | None,
     ignore: str | None,
     output_format: str,
+    output_file: Path | None,
+    project_root: Path | None,
+    sarif_category: str | None,
+    include_suppressed: bool,
+    baseline_path: Path | None,
+    write_baseline: Path | None,
     statistics: bool,
     fail_on: str | None,
     exit_zero: bool,
@@ -128,7 +171,7 @@ def check(
     """
     from dagcheck.engine import Options, run
     from dagcheck.findings import Severity
-    from dagcheck.report import reporter
+    from dagcheck.report import ReportContext, reporter
 
     config = _config(paths, config_path)
     options = Options(
@@ -144,10 +187,25 @@ def check(
     )
     models = run(list(paths), options)
     findings = sorted((f for m in models for f in m.findings), key=lambda f: f.sort_key)
+    root = project_root or _git_root(Path.cwd()) or Path.cwd()
+    if write_baseline is not None:
+        from dagcheck.baseline import write_baseline as write
+
+        write(write_baseline, findings, root)
+        click.echo(f"Wrote {len(findings)} findings to the baseline {write_baseline}", err=True)
+        sys.exit(0)
+    baseline_path = baseline_path or config.baseline
+    if baseline_path is not None:
+        findings = _without_baseline(findings, baseline_path, [m.path for m in models], root)
+    suppressed = sorted((f for m in models for f in m.suppressed), key=lambda f: f.sort_key)
+    context = ReportContext(root, sarif_category, tuple(suppressed) if include_suppressed else ())
     if statistics:
         _write_statistics(findings)
+    elif output_file is not None:
+        with _atomic_output(output_file) as out:
+            reporter(output_format)(findings, out, context)
     else:
-        reporter(output_format)(findings, sys.stdout)
+        reporter(output_format)(findings, sys.stdout, context)
     threshold = (Severity(fail_on) if fail_on else config.fail_on).rank
     failing = any(f.severity.rank >= threshold for f in findings)
     sys.exit(1 if failing and not exit_zero else 0)
@@ -201,6 +259,41 @@ def explain(code: str) -> None:
     fix = f"{doc.fix.safety}: {doc.fix.title}" if doc.fix.safety != "none" else "none"
     parts += ["", f"Fix: {fix}"]
     click.echo("\n".join(parts))
+
+
+def _git_root(start: Path) -> Path | None:
+    """The folder of the git repository around ``start``, if any."""
+    for folder in [start.resolve(), *start.resolve().parents]:
+        if (folder / ".git").exists():
+            return folder
+    return None
+
+
+def _without_baseline(
+    findings: list[Finding], path: Path, checked: list[Path], root: Path
+) -> list[Finding]:
+    from dagcheck.baseline import BaselineError, apply_baseline, read_baseline
+
+    try:
+        filtered = apply_baseline(findings, read_baseline(path), checked, root)
+    except BaselineError as error:
+        raise ConfigFailure(str(error)) from None
+    if filtered.stale:
+        click.echo(
+            f"{filtered.stale} baseline entries in {path} no longer match a finding (fixed?); "
+            "run with --write-baseline to drop them",
+            err=True,
+        )
+    return filtered.findings
+
+
+@contextlib.contextmanager
+def _atomic_output(path: Path) -> Iterator[TextIO]:
+    """Write a report through a temporary file, so that a reader never sees half of one."""
+    temporary = path.with_name(f".{path.name}.tmp")
+    with temporary.open("w", encoding="utf-8") as out:
+        yield out
+    temporary.replace(path)
 
 
 def _write_statistics(findings: list[Finding]) -> None:

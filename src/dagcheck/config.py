@@ -43,6 +43,7 @@ class Config:
     fail_on: Severity = Severity.WARNING
     target_airflow: str = "auto"
     target_prefect: str = "auto"
+    baseline: Path | None = None  # relative paths are relative to the config's folder
     rule_options: RuleOptions = field(default_factory=RuleOptions)
     source: Path | None = None  # the pyproject.toml it came from
     root: Path | None = None  # its folder: per-file-ignores and excludes are relative to it
@@ -106,7 +107,7 @@ def _parse(path: Path, table: dict[str, Any]) -> Config:
     known = {
         "select", "ignore", "extend-select", "per-file-ignores", "exclude", "severity",
         "fail-on", "target-airflow", "target-prefect", "min-retries", "allowed-tags",
-        "required-tags",
+        "required-tags", "baseline",
     }  # fmt: skip
     for key in table:
         if key not in known:
@@ -128,6 +129,9 @@ def _parse(path: Path, table: dict[str, Any]) -> Config:
         targets[framework] = str(table.get(key, "auto"))
         if targets[framework] not in ("auto", "2", "3"):
             raise fail(key, f'expected "auto", "2" or "3", not {table[key]!r}')
+    baseline = table.get("baseline")
+    if baseline is not None and not isinstance(baseline, str):
+        raise fail("baseline", f"expected a file name, not {baseline!r}")
     min_retries = table.get("min-retries", 1)
     if not isinstance(min_retries, int) or isinstance(min_retries, bool) or min_retries < 0:
         raise fail("min-retries", f"expected a whole number >= 0, not {min_retries!r}")
@@ -143,6 +147,7 @@ def _parse(path: Path, table: dict[str, Any]) -> Config:
         fail_on=severity("fail-on", table.get("fail-on", "warning")),
         target_airflow=targets["airflow"],
         target_prefect=targets["prefect"],
+        baseline=path.parent / baseline if isinstance(baseline, str) else None,
         rule_options=RuleOptions(
             min_retries=min_retries,
             allowed_tags=strings("allowed-tags") if "allowed-tags" in table else None,

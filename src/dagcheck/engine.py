@@ -48,6 +48,8 @@ class FileModel:
     suppressions: Suppressions = field(default_factory=Suppressions)
     # Prefect deployments declared in this file (in code or in prefect.yaml).
     deployments: list[Deployment] = field(default_factory=list)
+    # Findings hidden by `# noqa` comments (reported as suppressed where a format can).
+    suppressed: list[Finding] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -131,6 +133,7 @@ def run(paths: list[Path], options: Options, *, jobs: int | None = None) -> list
     link_deployments(models)
     _check_across_files(models, options)
     for model in models:
+        model.suppressed = [f for f in model.findings if model.suppressions.hides(f)]
         model.findings = [f for f in model.findings if not model.suppressions.hides(f)]
     return models
 

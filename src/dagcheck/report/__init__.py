@@ -2,29 +2,43 @@
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TextIO
 
 from dagcheck.findings import Finding
 
-Reporter = Callable[[list[Finding], TextIO], None]
+
+@dataclass(frozen=True)
+class ReportContext:
+    """What some reporters need beyond the findings."""
+
+    # Paths in reports are relative to it (the git root, or --project-root).
+    root: Path = field(default_factory=Path.cwd)
+    # SARIF runs.automationDetails.id, for repositories that upload several analyses.
+    category: str | None = None
+    # Findings hidden by `# noqa`, for reporters that can show them as suppressed.
+    suppressed: tuple[Finding, ...] = ()
+
+
+Reporter = Callable[[list[Finding], TextIO, ReportContext], None]
+
+# name -> (module, function); modules are imported on demand to keep start-up fast.
+_REGISTRY: dict[str, tuple[str, str]] = {
+    "text": ("dagcheck.report.text", "write_text"),
+    "full": ("dagcheck.report.text", "write_full"),
+    "json": ("dagcheck.report.json", "write_json"),
+    "sarif": ("dagcheck.report.sarif", "write_sarif"),
+    "github": ("dagcheck.report.github", "write_github"),
+    "gitlab": ("dagcheck.report.gitlab", "write_gitlab"),
+    "junit": ("dagcheck.report.junit", "write_junit"),
+}
+REPORTERS = tuple(_REGISTRY)
 
 
 def reporter(name: str) -> Reporter:
-    """The reporter registered under ``name`` (imported on demand to keep start-up fast)."""
-    if name == "text":
-        from dagcheck.report.text import write_text
-
-        return write_text
-    if name == "full":
-        from dagcheck.report.text import write_full
-
-        return write_full
-    if name == "json":
-        from dagcheck.report.json import write_json
-
-        return write_json
-    raise KeyError(name)
-
-
-REPORTERS = ("text", "full", "json")
+    """The reporter registered under ``name``."""
+    module, function = _REGISTRY[name]
+    return getattr(importlib.import_module(module), function)  # type: ignore[no-any-return]

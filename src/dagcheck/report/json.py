@@ -7,6 +7,7 @@ from typing import Any, TextIO
 
 from dagcheck.findings import Finding
 from dagcheck.model.dump import span_as_dict
+from dagcheck.report import ReportContext
 
 
 def finding_as_dict(finding: Finding) -> dict[str, Any]:
@@ -21,6 +22,6 @@ def finding_as_dict(finding: Finding) -> dict[str, Any]:
     }
 
 
-def write_json(findings: list[Finding], out: TextIO) -> None:
+def write_json(findings: list[Finding], out: TextIO, context: ReportContext) -> None:
     json.dump([finding_as_dict(f) for f in findings], out, indent=2)
     out.write("\n")

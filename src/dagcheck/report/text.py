@@ -8,15 +8,16 @@ from pathlib import Path
 from typing import TextIO
 
 from dagcheck.findings import Finding, Severity
+from dagcheck.report import ReportContext
 
 
-def write_text(findings: list[Finding], out: TextIO) -> None:
+def write_text(findings: list[Finding], out: TextIO, context: ReportContext) -> None:
     for finding in findings:
         out.write(_headline(finding))
     _write_summary(findings, out)
 
 
-def write_full(findings: list[Finding], out: TextIO) -> None:
+def write_full(findings: list[Finding], out: TextIO, context: ReportContext) -> None:
     """Each finding with the source line it points at, underlined."""
     lines_by_path: dict[Path, list[str]] = {}
     for finding in findings:
