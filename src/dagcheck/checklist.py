@@ -63,6 +63,10 @@ class RuleDoc:
     # A rule shared by both frameworks shows its Prefect form too (example first).
     prefect_example: str | None = None
     prefect_use_instead: str | None = None
+    # How often a finding is right (SARIF's precision): heuristics say medium.
+    precision: str = "high"
+    # For security rules: GitHub's security severity, "0.0" to "10.0".
+    security_severity: str | None = None
 
     def examples(self) -> list[tuple[str, str | None, str | None]]:
         """(framework, example, use_instead) for each framework the docs show."""
@@ -143,6 +147,8 @@ _OPTIONAL = (
     "fix",
     "runbook",
     "target_airflow",
+    "precision",
+    "security_severity",
 )
 
 
@@ -192,6 +198,14 @@ def _rule_doc(source: str, index: int, entry: Any) -> RuleDoc:
     target = str(entry.get("target_airflow", "auto"))
     if target not in ("auto", "2", "3"):
         raise ChecklistError(f"{where}: 'target_airflow' must be 2 or 3")
+    precision = str(entry.get("precision", "high"))
+    if precision not in ("very-high", "high", "medium", "low"):
+        raise ChecklistError(f"{where}: 'precision' must be very-high, high, medium or low")
+    security_severity = entry.get("security_severity")
+    if security_severity is not None and not (
+        isinstance(security_severity, int | float) and 0 <= security_severity <= 10
+    ):
+        raise ChecklistError(f"{where}: 'security_severity' must be a number from 0 to 10")
     shows_prefect = "prefect_example" in entry or "prefect_use_instead" in entry
     if shows_prefect and frameworks != ["airflow", "prefect"]:
         raise ChecklistError(
@@ -213,6 +227,8 @@ def _rule_doc(source: str, index: int, entry: Any) -> RuleDoc:
         target_airflow=target,
         prefect_example=text("prefect_example", required=shows_prefect),
         prefect_use_instead=text("prefect_use_instead", required=shows_prefect),
+        precision=precision,
+        security_severity=None if security_severity is None else f"{security_severity:.1f}",
     )
 
 
