@@ -53,12 +53,18 @@ def _base(finding: Finding, root: Path) -> str:
 
 def source_line(path: Path, line: int) -> str:
     """The text of one line of a file ("" when it cannot be read)."""
-    lines = _lines(path)
+    try:
+        stat = path.stat()
+    except OSError:
+        return ""
+    lines = _lines(path, stat.st_mtime_ns, stat.st_size)
     return lines[line - 1] if 0 < line <= len(lines) else ""
 
 
 @functools.lru_cache(maxsize=256)
-def _lines(path: Path) -> list[str]:
+def _lines(path: Path, modified: int, size: int) -> list[str]:
+    """A file's lines; the key includes its modification time and size, so that a file
+    rewritten within one process is read again."""
     try:
         return path.read_text(encoding="utf-8", errors="replace").splitlines()
     except OSError:
