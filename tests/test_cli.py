@@ -202,7 +202,7 @@ def test_exclude_skips_matching_files() -> None:
     assert (result.returncode, result.stdout) == (0, "All checks passed!\n")
 
 
-def test_wheel_ships_the_checklist(tmp_path: Path) -> None:
+def test_wheel_ships_the_checklist_and_every_module(tmp_path: Path) -> None:
     root = Path(__file__).resolve().parent.parent
     subprocess.run(
         [sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "-w", tmp_path, root],
@@ -213,9 +213,11 @@ def test_wheel_ships_the_checklist(tmp_path: Path) -> None:
     [wheel] = tmp_path.glob("dagcheck-*.whl")
     import zipfile
 
-    names = zipfile.ZipFile(wheel).namelist()
+    names = set(zipfile.ZipFile(wheel).namelist())
     assert "dagcheck/checklist_data/dagcheck.yaml" in names
-    assert "dagcheck/model/airflow.py" in names
+    # Every module of the package, so that a non-editable install (pre-commit's) works.
+    modules = {path.relative_to(root / "src").as_posix() for path in (root / "src").rglob("*.py")}
+    assert modules <= names
 
 
 def test_check_reports_the_checklist_in_rule_order_per_line(dags: Path) -> None:
@@ -335,3 +337,34 @@ def test_statistics_count_findings_per_rule(dags: Path) -> None:
         "     1  DC402  dag-without-dagrun-timeout",
     ]
     assert result.returncode == 1
+
+
+NESTED_DAG = """\
+from datetime import datetime
+
+from airflow.providers.standard.operators.bash import BashOperator
+from airflow.sdk import DAG
+from common.defaults import DEFAULT_ARGS
+
+with DAG("team_etl", schedule="@daily", start_date=datetime(2024, 1, 1), default_args=DEFAULT_ARGS):
+    BashOperator(task_id="load", bash_command="load.sh")
+    BashOperator(task_id="report", bash_command="report.sh")
+"""
+
+
+@pytest.mark.parametrize(("retries", "expected"), [(2, []), (0, ["DC201"])])
+def test_a_named_file_reads_modules_from_parent_folders_of_the_project(
+    tmp_path: Path, retries: int, expected: list[str]
+) -> None:
+    # As pre-commit runs it: one file named, its default_args two folders up in dags/common.
+    (tmp_path / ".git").mkdir()
+    (tmp_path / "dags" / "common").mkdir(parents=True)
+    (tmp_path / "dags" / "team").mkdir()
+    (tmp_path / "dags" / "common" / "defaults.py").write_text(
+        f'DEFAULT_ARGS = {{"owner": "etl", "retries": {retries}}}\n'
+    )
+    (tmp_path / "dags" / "team" / "etl.py").write_text(NESTED_DAG)
+    named = dagcheck(
+        "check", "--select", "DC201", "--output-format", "json", "dags/team/etl.py", cwd=tmp_path
+    )
+    assert [f["code"] for f in json.loads(named.stdout)] == expected

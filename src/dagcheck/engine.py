@@ -231,13 +231,28 @@ def _with_deep_stack(work: Callable[[], None]) -> None:
 
 
 def _files_with_roots(paths: list[Path], options: Options) -> list[tuple[Path, Path]]:
-    """Each file with the scan root it was found under (its own folder for a named file)."""
+    """Each file with the scan root it was found under: a folder that was named, or for a
+    named file (as pre-commit passes them) the project around it, so that modules it imports
+    from parent folders are found as when the whole folder is checked."""
     pairs: dict[Path, Path] = {}
     for path in paths:
-        root = path if path.is_dir() else path.parent
+        root = path if path.is_dir() else _project_of(path, options.root)
         for file in discover([path], options.exclude):
             pairs.setdefault(file, root)
     return sorted(((root, file) for file, root in pairs.items()), key=lambda pair: pair[1])
+
+
+def _project_of(file: Path, config_root: Path | None) -> Path:
+    """The configuration's folder or the git root around a file, else its own folder."""
+    folder = file.parent
+    resolved = folder.resolve()
+    for candidate in [resolved, *resolved.parents]:
+        if (
+            candidate == (config_root.resolve() if config_root else None)
+            or (candidate / ".git").exists()
+        ):
+            return candidate
+    return folder
 
 
 def build_file(
