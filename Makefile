@@ -28,10 +28,12 @@ $(TEST_VENV)/.installed: pyproject.toml Makefile
 	$(TEST_VENV)/bin/python -m pip install --quiet -e '.[dev]' '$(AIRFLOW3)'
 	touch $@
 
+# Only what the DagBag comparison needs: Airflow 2's example DAGs define other tasks when
+# virtualenv (which pre-commit brings) is installed.
 $(AIRFLOW2_VENV)/.installed: pyproject.toml Makefile
 	$(PYTHON) -m venv $(AIRFLOW2_VENV)
 	$(AIRFLOW2_VENV)/bin/python -m pip install --quiet --upgrade pip
-	$(AIRFLOW2_VENV)/bin/python -m pip install --quiet -e '.[dev]' '$(AIRFLOW2)'
+	$(AIRFLOW2_VENV)/bin/python -m pip install --quiet -e . pytest '$(AIRFLOW2)'
 	touch $@
 
 $(PREFECT_VENV)/.installed: Makefile
