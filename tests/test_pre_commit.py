@@ -169,9 +169,9 @@ def write(project: Path, files: dict[str, str]) -> None:
 
 
 def run_hook(
-    project: Path, hook_repo: Path, hook_env: dict[str, str], *files: str
+    project: Path, hook_repo: Path, hook_env: dict[str, str], *files: str, hook: str = "dagcheck"
 ) -> subprocess.CompletedProcess[str]:
-    command = ["try-repo", str(hook_repo), "dagcheck", "--color", "never", "--files", *files]
+    command = ["try-repo", str(hook_repo), hook, "--color", "never", "--files", *files]
     return subprocess.run(
         [sys.executable, "-m", "pre_commit", *command],
         cwd=project,
@@ -264,3 +264,27 @@ def test_the_hook_is_given_python_files_and_prefect_yaml_only(project, hook_repo
     assert result.returncode == 1, result.stdout + result.stderr
     assert findings(result.stdout) == {("deploy/prefect.yaml", "DC705")}
     assert "values.yaml" not in result.stdout  # not even as a file that does not parse
+
+
+LEGACY_DAG = """\
+    from airflow import DAG
+    from airflow.operators.dummy import DummyOperator
+
+    with DAG("legacy", schedule_interval="@daily"):
+        DummyOperator(task_id="start")
+"""
+
+
+def test_the_fix_hook_modifies_a_fixable_file_and_then_passes(project, hook_repo, hook_env):
+    (project / "pyproject.toml").write_text('[tool.dagcheck]\nselect = ["DC703", "DC803"]\n')
+    write(project, {"dags/legacy.py": LEGACY_DAG})
+
+    first = run_hook(project, hook_repo, hook_env, "dags/legacy.py", hook="dagcheck-fix")
+
+    assert first.returncode == 1, first.stdout + first.stderr
+    assert "files were modified by this hook" in first.stdout
+    fixed = (project / "dags" / "legacy.py").read_text()
+    assert 'schedule="@daily"' in fixed and "EmptyOperator" in fixed
+    git("add", "--all", cwd=project)
+    second = run_hook(project, hook_repo, hook_env, "dags/legacy.py", hook="dagcheck-fix")
+    assert second.returncode == 0, second.stdout + second.stderr

@@ -10,7 +10,7 @@ import contextlib
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 import click
 
@@ -138,6 +138,14 @@ def _codes(value: str | None) -> tuple[str, ...]:
     type=click.Path(dir_okay=False, writable=True, path_type=Path),
     help="Record the current findings in this file (then --baseline hides them) and exit 0.",
 )
+@click.option("--fix", is_flag=True, help="Apply the safe fixes, then report what remains.")
+@click.option("--unsafe-fixes", is_flag=True, help="With --fix or --diff: also the unsafe fixes.")
+@click.option(
+    "--diff",
+    is_flag=True,
+    help="Print the fixes as a unified diff and write nothing (exit 1 if there are any).",
+)
+@click.option("--show-fixes", is_flag=True, help="With --fix: list the fixes applied, by file.")
 @click.option("--statistics", is_flag=True, help="Print how many findings each rule has.")
 @click.option(
     "--fail-on",
@@ -160,6 +168,10 @@ def check(
     include_suppressed: bool,
     baseline_path: Path | None,
     write_baseline: Path | None,
+    fix: bool,
+    unsafe_fixes: bool,
+    diff: bool,
+    show_fixes: bool,
     statistics: bool,
     fail_on: str | None,
     exit_zero: bool,
@@ -187,6 +199,23 @@ def check(
     )
     models = run(list(paths), options)
     findings = sorted((f for m in models for f in m.findings), key=lambda f: f.sort_key)
+    if fix or diff:
+        from dagcheck.fixes.apply import fix_file, write_fixed
+
+        fixable = sorted({f.path for f in findings if f.path.suffix == ".py"})
+        fixed = [fix_file(path, options, unsafe=unsafe_fixes) for path in fixable]
+        for result in fixed:
+            if result.error:
+                click.echo(f"{result.path.as_posix()}: not fixed: {result.error}", err=True)
+        changed = [result for result in fixed if result.changed]
+        if diff:
+            _write_diffs(changed)
+            sys.exit(1 if changed else 0)
+        for result in changed:
+            write_fixed(result)
+        _write_fix_summary(changed, show_fixes)
+        models = run(list(paths), options)  # what remains
+        findings = sorted((f for m in models for f in m.findings), key=lambda f: f.sort_key)
     root = project_root or _git_root(Path.cwd()) or Path.cwd()
     if write_baseline is not None:
         from dagcheck.baseline import write_baseline as write
@@ -209,6 +238,24 @@ def check(
     threshold = (Severity(fail_on) if fail_on else config.fail_on).rank
     failing = any(f.severity.rank >= threshold for f in findings)
     sys.exit(1 if failing and not exit_zero else 0)
+
+
+@cli.command("fix")
+@_PATHS
+@_TARGET
+@_TARGET_PREFECT
+@_EXCLUDE
+@_CONFIG
+@click.option("--select", metavar="CODES", help="Comma-separated codes or prefixes to fix.")
+@click.option("--ignore", metavar="CODES", help="Comma-separated codes or prefixes to leave.")
+@click.option("--unsafe-fixes", is_flag=True, help="Also apply the unsafe fixes.")
+@click.option("--diff", is_flag=True, help="Print the fixes as a diff and write nothing.")
+@click.option("--show-fixes", is_flag=True, help="List the fixes applied, by file.")
+@click.option("--exit-zero", is_flag=True, help="Exit 0 even when findings remain.")
+@click.pass_context
+def fix_command(ctx: click.Context, **options: Any) -> None:
+    """Fix what can be fixed under PATHS, then report what remains (check --fix)."""
+    ctx.invoke(check, fix=True, **options)
 
 
 @cli.command("rules")
@@ -259,6 +306,32 @@ def explain(code: str) -> None:
     fix = f"{doc.fix.safety}: {doc.fix.title}" if doc.fix.safety != "none" else "none"
     parts += ["", f"Fix: {fix}"]
     click.echo("\n".join(parts))
+
+
+def _write_diffs(changed: list[Any]) -> None:
+    import difflib
+
+    for result in changed:
+        name = result.path.as_posix()
+        sys.stdout.writelines(
+            difflib.unified_diff(
+                result.original.splitlines(keepends=True),
+                result.fixed.splitlines(keepends=True),
+                fromfile=f"a/{name}",
+                tofile=f"b/{name}",
+            )
+        )
+
+
+def _write_fix_summary(changed: list[Any], show_fixes: bool) -> None:
+    total = sum(sum(result.applied.values()) for result in changed)
+    if show_fixes:
+        for result in changed:
+            for code, count in sorted(result.applied.items()):
+                click.echo(f"{result.path.as_posix()}: fixed {count} x {code}", err=True)
+    if total:
+        files = f"{len(changed)} file{'s' if len(changed) > 1 else ''}"
+        click.echo(f"Fixed {total} finding{'s' if total > 1 else ''} in {files}.", err=True)
 
 
 def _git_root(start: Path) -> Path | None:

@@ -255,16 +255,30 @@ def _project_of(file: Path, config_root: Path | None) -> Path:
     return folder
 
 
+def check_source(path: Path, source_bytes: bytes, options: Options) -> FileModel | None:
+    """Model and check one file's text as it would be on disk (the fixer's proposed text),
+    with `# noqa` applied; rules across files are not run."""
+    model = build_file(path, _project_of(path, options.root), options, {}, source_bytes)
+    if model is not None:
+        model.findings = [f for f in model.findings if not model.suppressions.hides(f)]
+    return model
+
+
 def build_file(
-    path: Path, root: Path, options: Options, scopes: dict[Path, Scope | None]
+    path: Path,
+    root: Path,
+    options: Options,
+    scopes: dict[Path, Scope | None],
+    source_bytes: bytes | None = None,
 ) -> FileModel | None:
     """Read, parse (once) and model one file; ``None`` if it cannot hold a pipeline."""
-    try:
-        source_bytes = path.read_bytes()
-    except OSError as error:
-        return FileModel(
-            path, findings=[_file_finding(path, "DC001", f"cannot read file: {error}")]
-        )
+    if source_bytes is None:
+        try:
+            source_bytes = path.read_bytes()
+        except OSError as error:
+            return FileModel(
+                path, findings=[_file_finding(path, "DC001", f"cannot read file: {error}")]
+            )
     if path.name == PREFECT_PROJECT_FILE:  # named for Prefect: no need to mention it
         return _build_project_file(path, source_bytes, options)
     if not mentions_a_framework(source_bytes):

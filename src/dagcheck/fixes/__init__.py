@@ -1,0 +1,160 @@
+"""Fixes: format-preserving rewrites of the code a finding points at.
+
+A fix is a small function registered under its rule's code. It reads the file's syntax and
+returns text edits (a character range and its replacement) and the imports the new code needs,
+so every byte it does not touch stays exactly as written: comments, quotes, trailing commas,
+line breaks. Whether a fix is safe or unsafe is declared in the rule's YAML.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+
+import libcst as cst
+from libcst.metadata import MetadataWrapper, PositionProvider
+
+from dagcheck.findings import Finding
+from dagcheck.model.pipeline import Span
+from dagcheck.model.values import ImportedName, Scope, bind_import
+
+
+@dataclass(frozen=True, order=True)
+class Edit:
+    """Replace the characters ``start:end`` of the text with ``text``."""
+
+    start: int
+    end: int
+    text: str
+
+
+@dataclass(frozen=True)
+class Import:
+    """``from module import name``, added unless the file already has it."""
+
+    module: str
+    name: str
+
+
+@dataclass
+class Fix:
+    edits: list[Edit] = field(default_factory=list)
+    imports: list[Import] = field(default_factory=list)
+
+
+class Source:
+    """A file's text and syntax, with positions computed only when a fix asks for them."""
+
+    def __init__(self, text: str, module: cst.Module) -> None:
+        self.text = text
+        self.module = module
+        self._line_starts = [0]
+        for index, char in enumerate(text):
+            if char == "\n":
+                self._line_starts.append(index + 1)
+
+    def offset(self, line: int, column: int) -> int:
+        """The character offset of a 1-based line and column."""
+        return self._line_starts[line - 1] + column - 1
+
+    @functools.cached_property
+    def _positions(self) -> dict[cst.CSTNode, Span]:
+        wrapper = MetadataWrapper(self.module, unsafe_skip_copy=True)
+        positions = wrapper.resolve(PositionProvider)
+        return {
+            node: Span(p.start.line, p.start.column + 1, p.end.line, p.end.column + 1)
+            for node, p in positions.items()
+        }
+
+    def nodes(self, kind: type[cst.CSTNode]) -> Iterator[cst.CSTNode]:
+        """Every node of ``kind``, in no particular order."""
+        return (node for node in self._positions if isinstance(node, kind))
+
+    def starts_at(self, node: cst.CSTNode, span: Span) -> bool:
+        position = self._positions.get(node)
+        return position is not None and (position.line, position.column) == (
+            span.line,
+            span.column,
+        )
+
+    def nodes_at(self, span: Span, kind: type[cst.CSTNode]) -> Iterator[cst.CSTNode]:
+        """Nodes of ``kind`` that start where ``span`` starts."""
+        for node, position in self._positions.items():
+            if isinstance(node, kind) and (position.line, position.column) == (
+                span.line,
+                span.column,
+            ):
+                yield node
+
+    def replace(self, node: cst.CSTNode, text: str) -> Edit:
+        position = self._positions[node]
+        return Edit(
+            self.offset(position.line, position.column),
+            self.offset(position.end_line, position.end_column),
+            text,
+        )
+
+    @functools.cached_property
+    def imported(self) -> dict[str, str]:
+        """Names bound by the module's top-level imports: name -> qualified name."""
+        scope = Scope()
+        for statement in self.module.body:
+            if isinstance(statement, cst.SimpleStatementLine):
+                for small in statement.body:
+                    if isinstance(small, cst.Import | cst.ImportFrom):
+                        bind_import(scope, small, None)
+        return {n: v.qualname for n, v in scope.names.items() if isinstance(v, ImportedName)}
+
+    def import_edit(self, imports: list[Import]) -> Edit | None:
+        """One edit adding the imports the file lacks, after its last top-level import."""
+        missing = [
+            i for i in dict.fromkeys(imports) if self.imported.get(i.name) != f"{i.module}.{i.name}"
+        ]
+        if not missing:
+            return None
+        lines = "".join(
+            f"from {i.module} import {i.name}{self.module.default_newline}" for i in missing
+        )
+        anchor = _after_last_import(self.module)
+        if anchor is None:
+            return Edit(0, 0, lines)
+        position = self._positions[anchor]
+        at = self.offset(position.end_line, position.end_column)
+        if at == 0 or self.text[at - 1] != "\n":  # after the statement's own line break
+            newline_end = self.text.find("\n", at)
+            at = len(self.text) if newline_end < 0 else newline_end + 1
+        return Edit(at, at, lines)
+
+
+def _after_last_import(module: cst.Module) -> cst.CSTNode | None:
+    last = None
+    for statement in module.body:
+        if isinstance(statement, cst.SimpleStatementLine) and all(
+            isinstance(small, cst.Import | cst.ImportFrom) for small in statement.body
+        ):
+            last = statement
+        elif last is not None:
+            break
+    return last
+
+
+Fixer = Callable[[Source, Finding], Fix | None]
+_FIXERS: dict[str, Fixer] = {}
+
+
+def fixer(code: str) -> Callable[[Fixer], Fixer]:
+    def register(function: Fixer) -> Fixer:
+        if code in _FIXERS:
+            raise ValueError(f"{code} has two fixes")
+        _FIXERS[code] = function
+        return function
+
+    return register
+
+
+@functools.cache
+def registered_fixers() -> dict[str, Fixer]:
+    from dagcheck.fixes import airflow, prefect  # noqa: F401 (registers the fixes)
+
+    return dict(sorted(_FIXERS.items()))

@@ -1,0 +1,260 @@
+"""Fixes as tables of (input, expected output), with their own "no change" table, and the
+guarantees around them: only what a fix touches changes, noqa and --select hold, a file keeps
+its mode and line endings, and a fix never leaves a file that does not parse."""
+
+from __future__ import annotations
+
+import os
+import stat
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from dagcheck.engine import Options
+from dagcheck.fixes import Edit, Fix, Source
+from dagcheck.fixes.apply import fix_file
+
+SRC = Path(__file__).resolve().parent.parent / "src"
+
+FIXED = [
+    pytest.param(
+        """\
+        from datetime import datetime
+        from airflow import DAG
+
+        with DAG(
+            "legacy",  # the old name
+            schedule_interval='@daily',
+            start_date=datetime(2024, 1, 1),
+        ):
+            pass
+        """,
+        """\
+        from datetime import datetime
+        from airflow import DAG
+
+        with DAG(
+            "legacy",  # the old name
+            schedule='@daily',
+            start_date=datetime(2024, 1, 1),
+        ):
+            pass
+        """,
+        id="DC703-schedule-interval-keeps-comments-and-quotes",
+    ),
+    pytest.param(
+        """\
+        from airflow.sdk import dag
+
+        @dag(timetable=None, catchup=False)
+        def nightly(): ...
+        nightly()
+        """,
+        """\
+        from airflow.sdk import dag
+
+        @dag(schedule=None, catchup=False)
+        def nightly(): ...
+        nightly()
+        """,
+        id="DC703-timetable-in-a-decorator",
+    ),
+    pytest.param(
+        """\
+        from airflow import DAG
+        from airflow.operators.dummy import DummyOperator
+
+        with DAG("d", schedule=None):
+            start = DummyOperator(task_id='start')
+            end = DummyOperator(task_id="end", )
+            start >> end
+        """,
+        """\
+        from airflow import DAG
+        from airflow.operators.empty import EmptyOperator
+
+        with DAG("d", schedule=None):
+            start = EmptyOperator(task_id='start')
+            end = EmptyOperator(task_id="end", )
+            start >> end
+        """,
+        id="DC803-dummy-operator-and-its-import",
+    ),
+    pytest.param(
+        """\
+        from airflow.operators.dummy import DummyOperator
+        from airflow.providers.standard.operators.bash import BashOperator
+        from airflow.sdk import DAG
+
+        with DAG("d", schedule=None):
+            DummyOperator(task_id="start") >> BashOperator(task_id="b", bash_command="b")
+        print(DummyOperator)
+        """,
+        """\
+        from airflow.operators.dummy import DummyOperator
+        from airflow.providers.standard.operators.bash import BashOperator
+        from airflow.sdk import DAG
+        from airflow.providers.standard.operators.empty import EmptyOperator
+
+        with DAG("d", schedule=None):
+            EmptyOperator(task_id="start") >> BashOperator(task_id="b", bash_command="b")
+        print(DummyOperator)
+        """,
+        id="DC803-still-used-elsewhere-adds-the-airflow-3-import",
+    ),
+    pytest.param(
+        """\
+        from prefect import flow, task
+
+        def notify(*args): ...
+
+        @flow(on_failure=notify, on_crashed=(notify))
+        def etl(): ...
+
+        @task(on_completion=notify)
+        def load(): ...
+        """,
+        """\
+        from prefect import flow, task
+
+        def notify(*args): ...
+
+        @flow(on_failure=[notify], on_crashed=([notify]))
+        def etl(): ...
+
+        @task(on_completion=[notify])
+        def load(): ...
+        """,
+        id="DC603-hooks-into-lists",
+    ),
+]
+
+UNCHANGED = [
+    pytest.param(
+        """\
+        from airflow import DAG
+
+        with DAG("d", schedule_interval="@daily", schedule="@hourly"):
+            pass
+        """,
+        id="DC703-both-given-is-the-authors-call",
+    ),
+    pytest.param(
+        """\
+        from airflow import DAG
+
+        with DAG("d", schedule_interval="@daily"):  # noqa: DC703
+            pass
+        """,
+        id="DC703-noqa",
+    ),
+    pytest.param(
+        """\
+        from airflow import DAG
+        from airflow.operators import dummy
+
+        with DAG("d", schedule=None):
+            dummy.DummyOperator(task_id="start")
+        """,
+        id="DC803-through-a-module-attribute",
+    ),
+    pytest.param(
+        """\
+        from prefect import flow
+
+        @flow(on_failure=[print])
+        def etl(): ...
+        """,
+        id="DC603-already-a-list",
+    ),
+]
+
+
+def fixed_text(tmp_path: Path, source: str, select: str = "DC603,DC703,DC803") -> str:
+    path = tmp_path / "pipeline.py"
+    path.write_text(textwrap.dedent(source))
+    result = fix_file(path, Options(select=tuple(select.split(","))), unsafe=False)
+    assert result.error is None
+    return result.fixed
+
+
+@pytest.mark.parametrize(("source", "expected"), FIXED)
+def test_fix(tmp_path: Path, source: str, expected: str) -> None:
+    assert fixed_text(tmp_path, source) == textwrap.dedent(expected)
+
+
+@pytest.mark.parametrize("source", UNCHANGED)
+def test_no_fix(tmp_path: Path, source: str) -> None:
+    assert fixed_text(tmp_path, source) == textwrap.dedent(source)
+
+
+def test_select_decides_which_fixes_apply(tmp_path: Path) -> None:
+    source = FIXED[2].values[0]
+    assert fixed_text(tmp_path, source, select="DC703") == textwrap.dedent(source)
+
+
+def dagcheck(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PYTHONPATH": str(SRC)}
+    return subprocess.run(
+        [sys.executable, "-m", "dagcheck", *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+LEGACY = (
+    "from airflow import DAG\r\n"
+    "from airflow.operators.dummy import DummyOperator\r\n"
+    "\r\n"
+    "with DAG('d', schedule_interval='@daily'):\r\n"
+    "    DummyOperator(task_id='start')\r\n"
+)
+
+
+def test_diff_writes_nothing_and_fix_writes_once(tmp_path: Path) -> None:
+    dag = tmp_path / "dag.py"
+    dag.write_bytes(LEGACY.encode())
+    dag.chmod(0o640)
+    select = ("--select", "DC703,DC803")
+
+    diff = dagcheck("check", "--diff", *select, "dag.py", cwd=tmp_path)
+    assert diff.returncode == 1
+    assert "-with DAG('d', schedule_interval='@daily'):" in diff.stdout
+    assert "+with DAG('d', schedule='@daily'):" in diff.stdout
+    assert dag.read_bytes() == LEGACY.encode()
+
+    fixed = dagcheck("fix", "--show-fixes", *select, "dag.py", cwd=tmp_path)
+    assert fixed.returncode == 0, fixed.stderr
+    assert "dag.py: fixed 1 x DC703" in fixed.stderr
+    assert "Fixed 2 findings in 1 file." in fixed.stderr
+    assert fixed.stdout == "All checks passed!\n"
+    text = dag.read_bytes().decode()
+    assert text.count("\r\n") == 5 and "\n" not in text.replace("\r\n", "")
+    assert "schedule='@daily'" in text and "EmptyOperator(task_id='start')" in text
+    assert stat.S_IMODE(dag.stat().st_mode) == 0o640
+    assert [p.name for p in tmp_path.iterdir()] == ["dag.py"]  # no temporary file left
+
+    again = dagcheck("check", "--diff", *select, "dag.py", cwd=tmp_path)
+    assert (again.returncode, again.stdout) == (0, "")
+
+
+def test_a_fix_that_would_break_the_file_is_not_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from dagcheck import fixes
+
+    def breaks_the_file(source: Source, finding: object) -> Fix:
+        return Fix([Edit(0, 0, "def (:\n")])
+
+    monkeypatch.setitem(fixes.registered_fixers(), "DC703", breaks_the_file)
+    path = tmp_path / "dag.py"
+    path.write_text("from airflow import DAG\nwith DAG('d', schedule_interval=None):\n    pass\n")
+    result = fix_file(path, Options(select=("DC703",)), unsafe=False)
+    assert not result.changed
+    assert result.error is not None and "unparsable" in result.error
