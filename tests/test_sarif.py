@@ -200,3 +200,43 @@ def test_security_rules_carry_a_security_severity() -> None:
     assert "security" in rules["DC903"]["properties"]["tags"]
     assert "security-severity" not in rules["DC201"]["properties"]
     assert document["runs"][0]["results"] == []
+
+
+def test_a_fixable_finding_carries_its_fix_as_replacements(tmp_path: Path, validator: Any) -> None:
+    dag = tmp_path / "dags" / "legacy.py"
+    dag.parent.mkdir()
+    source = (
+        "from airflow import DAG\n"
+        "from airflow.operators.dummy import DummyOperator\n"
+        "\n"
+        "with DAG('legacy', schedule_interval='@daily'):\n"
+        "    DummyOperator(task_id='start')\n"
+    )
+    dag.write_text(source)
+    document = sarif_of("--select", "DC703,DC803,DC504", "dags", cwd=tmp_path)
+    assert_valid_for_github(document, validator)
+    by_rule = {r["ruleId"]: r for r in document["runs"][0]["results"]}
+    assert "fixes" not in by_rule["DC504"]  # no fix for that rule
+
+    lines = source.splitlines(keepends=True)
+    for code in ("DC703", "DC803"):
+        [fix] = by_rule[code]["fixes"]
+        assert fix["description"]["text"].endswith("(safe fix)")
+        [change] = fix["artifactChanges"]
+        assert change["artifactLocation"]["uri"] == "dags/legacy.py"
+        # Apply the replacements, last first, as a SARIF viewer would.
+        for replacement in sorted(
+            change["replacements"],
+            key=lambda r: (r["deletedRegion"]["startLine"], r["deletedRegion"]["startColumn"]),
+            reverse=True,
+        ):
+            region = replacement["deletedRegion"]
+            start = sum(map(len, lines[: region["startLine"] - 1])) + region["startColumn"] - 1
+            end = sum(map(len, lines[: region["endLine"] - 1])) + region["endColumn"] - 1
+            text = "".join(lines)
+            lines = (text[:start] + replacement["insertedContent"]["text"] + text[end:]).splitlines(
+                keepends=True
+            )
+    fixed = dagcheck("fix", "--select", "DC703,DC803", "dags", cwd=tmp_path)
+    assert fixed.returncode == 0
+    assert "".join(lines) == dag.read_text()

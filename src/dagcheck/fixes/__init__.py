@@ -8,6 +8,7 @@ line breaks. Whether a fix is safe or unsafe is declared in the rule's YAML.
 
 from __future__ import annotations
 
+import bisect
 import functools
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -57,6 +58,11 @@ class Source:
     def offset(self, line: int, column: int) -> int:
         """The character offset of a 1-based line and column."""
         return self._line_starts[line - 1] + column - 1
+
+    def position(self, offset: int) -> tuple[int, int]:
+        """The 1-based line and column of a character offset."""
+        line = bisect.bisect_right(self._line_starts, offset)
+        return line, offset - self._line_starts[line - 1] + 1
 
     @functools.cached_property
     def _positions(self) -> dict[cst.CSTNode, Span]:
@@ -158,3 +164,21 @@ def registered_fixers() -> dict[str, Fixer]:
     from dagcheck.fixes import airflow, prefect  # noqa: F401 (registers the fixes)
 
     return dict(sorted(_FIXERS.items()))
+
+
+def proposed_edits(finding: Finding) -> tuple[Source, list[Edit]] | None:
+    """The edits that would fix one finding in its file as it is now, imports included;
+    None when the rule has no fix or it cannot be expressed there."""
+    fix_finding = registered_fixers().get(finding.code)
+    if fix_finding is None or finding.path.suffix != ".py":
+        return None
+    try:
+        text = finding.path.read_bytes().decode("utf-8").removeprefix("\ufeff")
+        source = Source(text, cst.parse_module(text))
+    except (OSError, UnicodeDecodeError, cst.ParserSyntaxError):
+        return None
+    fix = fix_finding(source, finding)
+    if fix is None:
+        return None
+    import_edit = source.import_edit(fix.imports)
+    return source, [*fix.edits, *([import_edit] if import_edit else [])]

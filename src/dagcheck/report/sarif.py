@@ -149,8 +149,37 @@ def _result(
         ],
         partial_fingerprints={FINGERPRINT_KEY: fingerprint},
         suppressions=[om.Suppression(kind="inSource")] if suppressed else None,
+        fixes=_fixes(finding, root),
         properties=properties or None,
     )
+
+
+def _fixes(finding: Finding, root: Path) -> list[om.Fix] | None:
+    """The rule's fix for this finding, as edits of the file: viewers can offer to apply it
+    (GitHub code scanning ignores it)."""
+    from dagcheck.fixes import proposed_edits
+
+    doc = load_checklist().get(finding.code)
+    proposed = proposed_edits(finding) if doc is not None and doc.fix.safety != "none" else None
+    if proposed is None:
+        return None
+    source, edits = proposed
+    replacements = []
+    for edit in sorted(edits):
+        (line, column), (end_line, end_column) = (
+            source.position(edit.start),
+            source.position(edit.end),
+        )
+        region = om.Region(
+            start_line=line, start_column=column, end_line=end_line, end_column=end_column
+        )
+        content = om.ArtifactContent(text=edit.text)
+        replacements.append(om.Replacement(deleted_region=region, inserted_content=content))
+    change = om.ArtifactChange(
+        artifact_location=_artifact_location(finding.path, root), replacements=replacements
+    )
+    description = f"{doc.fix.title} ({doc.fix.safety} fix)"  # type: ignore[union-attr]
+    return [om.Fix(description=om.Message(text=description), artifact_changes=[change])]
 
 
 def _artifact_location(path: Path, root: Path) -> om.ArtifactLocation:
