@@ -275,7 +275,10 @@ def list_rules(output_format: str) -> None:
         return
     width = max(len(doc.name) for doc in docs.values())
     for doc in docs.values():
-        click.echo(f"{doc.code}  {doc.name:<{width}}  {doc.severity.value:<8} {doc.summary}")
+        fix = "" if doc.fix.safety == "none" else f"{doc.fix.safety} fix"
+        click.echo(
+            f"{doc.code}  {doc.name:<{width}}  {doc.severity.value:<8} {fix:<10} {doc.summary}"
+        )
 
 
 @cli.command()
