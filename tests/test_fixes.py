@@ -173,10 +173,12 @@ UNCHANGED = [
 ]
 
 
-def fixed_text(tmp_path: Path, source: str, select: str = "DC603,DC703,DC803") -> str:
+def fixed_text(
+    tmp_path: Path, source: str, select: str = "DC603,DC703,DC803", *, unsafe: bool = False
+) -> str:
     path = tmp_path / "pipeline.py"
     path.write_text(textwrap.dedent(source))
-    result = fix_file(path, Options(select=tuple(select.split(","))), unsafe=False)
+    result = fix_file(path, Options(select=tuple(select.split(","))), unsafe=unsafe)
     assert result.error is None
     return result.fixed
 
@@ -189,6 +191,32 @@ def test_fix(tmp_path: Path, source: str, expected: str) -> None:
 @pytest.mark.parametrize("source", UNCHANGED)
 def test_no_fix(tmp_path: Path, source: str) -> None:
     assert fixed_text(tmp_path, source) == textwrap.dedent(source)
+
+
+SENSOR = """\
+    from airflow.providers.standard.sensors.filesystem import FileSensor
+    from airflow.sdk import DAG
+
+    with DAG("d", schedule=None):
+        FileSensor(task_id="wait", filepath="/data/ready")
+        FileSensor(
+            task_id="wait_longer",
+            filepath="/data/done",
+        )
+        FileSensor(task_id="waits_well", filepath="/x", mode="reschedule")
+"""
+
+
+def test_unsafe_fixes_apply_only_when_asked(tmp_path: Path) -> None:
+    assert fixed_text(tmp_path, SENSOR, "DC403") == textwrap.dedent(SENSOR)
+    assert fixed_text(tmp_path, SENSOR, "DC403", unsafe=True) == textwrap.dedent(
+        SENSOR.replace(
+            'filepath="/data/ready")', 'filepath="/data/ready", mode="reschedule")'
+        ).replace(
+            'filepath="/data/done",\n',
+            'filepath="/data/done",\n            mode="reschedule",\n',
+        )
+    )
 
 
 def test_select_decides_which_fixes_apply(tmp_path: Path) -> None:

@@ -101,6 +101,28 @@ class Source:
             text,
         )
 
+    def add_keyword(self, call: cst.Call, keyword: str, value: str) -> Edit:
+        """An edit adding ``keyword=value`` as the call's last argument, in the call's own
+        layout: on a line of its own (with a trailing comma) when the arguments are one per
+        line, else after the last one."""
+        if not call.args:
+            position = self._positions[call]
+            end = self.offset(position.end_line, position.end_column) - 1  # the ")"
+            return Edit(end, end, f"{keyword}={value}")
+        last = call.args[-1]
+        position = self._positions[last]
+        end = self.offset(position.end_line, position.end_column)
+        line_start = self._line_starts[position.line - 1]
+        indent = self.text[line_start : self.offset(position.line, position.column)]
+        one_per_line = indent.strip() == ""  # the last argument starts its own line
+        newline = self.module.default_newline
+        if one_per_line:
+            has_comma = isinstance(last.comma, cst.Comma)
+            after = end + 1 if has_comma and self.text[end : end + 1] == "," else end
+            comma = "" if has_comma else ","
+            return Edit(after, after, f"{comma}{newline}{indent}{keyword}={value},")
+        return Edit(end, end, f", {keyword}={value}")
+
     @functools.cached_property
     def imported(self) -> dict[str, str]:
         """Names bound by the module's top-level imports: name -> qualified name."""

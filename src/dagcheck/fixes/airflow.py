@@ -29,6 +29,20 @@ def schedule_keyword(source: Source, finding: Finding) -> Fix | None:
     return None
 
 
+@fixer("DC403")
+def sensor_reschedule_mode(source: Source, finding: Finding) -> Fix | None:
+    """A sensor poking for days -> ``mode="reschedule"``, which gives its worker slot back
+    between pokes. Unsafe: the sensor then runs as short tries rescheduled between pokes,
+    which changes its states and logs."""
+    for call in source.nodes_at(finding.span, cst.Call):
+        assert isinstance(call, cst.Call)
+        keywords = {arg.keyword.value for arg in call.args if arg.keyword is not None}
+        if "mode" in keywords or any(arg.star for arg in call.args):
+            return None  # written already, or a *mapping may say how it pokes
+        return Fix([source.add_keyword(call, "mode", '"reschedule"')])
+    return None
+
+
 @fixer("DC803")
 def dummy_operator(source: Source, finding: Finding) -> Fix | None:
     """``DummyOperator(...)`` -> ``EmptyOperator(...)``, imported from the file's Airflow."""
