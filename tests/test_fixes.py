@@ -219,6 +219,125 @@ def test_unsafe_fixes_apply_only_when_asked(tmp_path: Path) -> None:
     )
 
 
+RETRIES_FIXED = [
+    pytest.param(
+        """\
+        from datetime import datetime
+        from airflow.providers.standard.operators.bash import BashOperator
+        from airflow.sdk import DAG
+
+        with DAG("d", schedule="@daily", start_date=datetime(2024, 1, 1)):
+            BashOperator(task_id="a", bash_command="a")
+            BashOperator(task_id="b", bash_command="b")
+        """,
+        """\
+        from datetime import datetime
+        from airflow.providers.standard.operators.bash import BashOperator
+        from airflow.sdk import DAG
+        from datetime import timedelta
+
+        with DAG("d", schedule="@daily", start_date=datetime(2024, 1, 1), default_args={"retries": 2, "retry_delay": timedelta(minutes=5)}):
+            BashOperator(task_id="a", bash_command="a")
+            BashOperator(task_id="b", bash_command="b")
+        """,
+        id="no-default-args",
+    ),
+    pytest.param(
+        """\
+        from datetime import timedelta
+        from airflow.providers.standard.operators.bash import BashOperator
+        from airflow.sdk import DAG
+
+        DEFAULT_ARGS = {
+            "owner": "sales",  # the team
+            "retry_delay": timedelta(minutes=1),
+        }
+
+        with DAG("d", schedule=None, default_args=DEFAULT_ARGS):
+            BashOperator(task_id="a", bash_command="a")
+            BashOperator(task_id="b", bash_command="b", retries=3)
+        """,
+        """\
+        from datetime import timedelta
+        from airflow.providers.standard.operators.bash import BashOperator
+        from airflow.sdk import DAG
+
+        DEFAULT_ARGS = {
+            "owner": "sales",  # the team
+            "retry_delay": timedelta(minutes=1),
+            "retries": 2,
+        }
+
+        with DAG("d", schedule=None, default_args=DEFAULT_ARGS):
+            BashOperator(task_id="a", bash_command="a")
+            BashOperator(task_id="b", bash_command="b", retries=3)
+        """,
+        id="module-level-dict-one-task-without",
+    ),
+    pytest.param(
+        """\
+        from airflow.decorators import dag, task
+
+        @dag(schedule=None, default_args={'owner': 'sales'})
+        def nightly():
+            @task
+            def a(): ...
+            @task
+            def b(): ...
+            a() >> b()
+        nightly()
+        """,
+        """\
+        from airflow.decorators import dag, task
+        from datetime import timedelta
+
+        @dag(schedule=None, default_args={'owner': 'sales', "retries": 2, "retry_delay": timedelta(minutes=5)})
+        def nightly():
+            @task
+            def a(): ...
+            @task
+            def b(): ...
+            a() >> b()
+        nightly()
+        """,
+        id="inline-dict-in-a-dag-decorator",
+    ),
+]
+RETRIES_UNCHANGED = [
+    pytest.param(
+        """\
+        from airflow.providers.standard.operators.bash import BashOperator
+        from airflow.sdk import DAG
+        from common import make_default_args
+
+        with DAG("d", schedule=None, default_args=make_default_args()):
+            BashOperator(task_id="a", bash_command="a", retries=0)
+        """,
+        id="built-by-a-function-and-written-zero",
+    ),
+]
+
+
+@pytest.mark.parametrize(("source", "expected"), RETRIES_FIXED)
+def test_retries_fix(tmp_path: Path, source: str, expected: str) -> None:
+    assert fixed_text(tmp_path, source, "DC201", unsafe=True) == textwrap.dedent(expected)
+
+
+@pytest.mark.parametrize("source", RETRIES_UNCHANGED)
+def test_retries_no_fix(tmp_path: Path, source: str) -> None:
+    assert fixed_text(tmp_path, source, "DC201", unsafe=True) == textwrap.dedent(source)
+
+
+def test_retries_fix_writes_the_configured_values(tmp_path: Path) -> None:
+    from dagcheck.config import RuleOptions
+
+    path = tmp_path / "pipeline.py"
+    path.write_text(textwrap.dedent(RETRIES_FIXED[0].values[0]))
+    policy = RuleOptions(fix_retries=3, fix_retry_delay=90)
+    result = fix_file(path, Options(select=("DC201",), policy=policy), unsafe=True)
+    assert '{"retries": 3, "retry_delay": timedelta(seconds=90)}' in result.fixed
+
+
 def test_select_decides_which_fixes_apply(tmp_path: Path) -> None:
     source = FIXED[2].values[0]
     assert fixed_text(tmp_path, source, select="DC703") == textwrap.dedent(source)
@@ -277,7 +396,7 @@ def test_a_fix_that_would_break_the_file_is_not_written(
 ) -> None:
     from dagcheck import fixes
 
-    def breaks_the_file(source: Source, finding: object) -> Fix:
+    def breaks_the_file(source: Source, finding: object, policy: object) -> Fix:
         return Fix([Edit(0, 0, "def (:\n")])
 
     monkeypatch.setitem(fixes.registered_fixers(), "DC703", breaks_the_file)

@@ -227,7 +227,12 @@ def check(
     if baseline_path is not None:
         findings = _without_baseline(findings, baseline_path, [m.path for m in models], root)
     suppressed = sorted((f for m in models for f in m.suppressed), key=lambda f: f.sort_key)
-    context = ReportContext(root, sarif_category, tuple(suppressed) if include_suppressed else ())
+    context = ReportContext(
+        root,
+        sarif_category,
+        tuple(suppressed) if include_suppressed else (),
+        config.rule_options,
+    )
     if statistics:
         _write_statistics(findings)
     elif output_file is not None:

@@ -30,6 +30,9 @@ class RuleOptions:
     min_retries: int = 1
     allowed_tags: tuple[str, ...] | None = None  # None: any tag
     required_tags: tuple[str, ...] = ()  # fnmatch patterns, e.g. "team:*"
+    # What the unsafe fixes write: retries and the delay between them, in seconds.
+    fix_retries: int = 2
+    fix_retry_delay: int = 300
 
 
 @dataclass(frozen=True)
@@ -107,7 +110,7 @@ def _parse(path: Path, table: dict[str, Any]) -> Config:
     known = {
         "select", "ignore", "extend-select", "per-file-ignores", "exclude", "severity",
         "fail-on", "target-airflow", "target-prefect", "min-retries", "allowed-tags",
-        "required-tags", "baseline",
+        "required-tags", "baseline", "fix-retries", "fix-retry-delay",
     }  # fmt: skip
     for key in table:
         if key not in known:
@@ -132,9 +135,16 @@ def _parse(path: Path, table: dict[str, Any]) -> Config:
     baseline = table.get("baseline")
     if baseline is not None and not isinstance(baseline, str):
         raise fail("baseline", f"expected a file name, not {baseline!r}")
-    min_retries = table.get("min-retries", 1)
-    if not isinstance(min_retries, int) or isinstance(min_retries, bool) or min_retries < 0:
-        raise fail("min-retries", f"expected a whole number >= 0, not {min_retries!r}")
+
+    def whole_number(key: str, default: int, minimum: int) -> int:
+        value = table.get(key, default)
+        if not isinstance(value, int) or isinstance(value, bool) or value < minimum:
+            raise fail(key, f"expected a whole number >= {minimum}, not {value!r}")
+        return value
+
+    min_retries = whole_number("min-retries", 1, 0)
+    fix_retries = whole_number("fix-retries", 2, 1)
+    fix_retry_delay = whole_number("fix-retry-delay", 300, 0)
     return Config(
         select=codes("select") if "select" in table else ("DC",),
         ignore=codes("ignore"),
@@ -152,6 +162,8 @@ def _parse(path: Path, table: dict[str, Any]) -> Config:
             min_retries=min_retries,
             allowed_tags=strings("allowed-tags") if "allowed-tags" in table else None,
             required_tags=strings("required-tags"),
+            fix_retries=fix_retries,
+            fix_retry_delay=fix_retry_delay,
         ),
         source=path,
         root=path.parent,

@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import bisect
 import functools
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import libcst as cst
 from libcst.metadata import MetadataWrapper, PositionProvider
 
+from dagcheck.config import RuleOptions
 from dagcheck.findings import Finding
 from dagcheck.model.pipeline import Span
 from dagcheck.model.values import ImportedName, Scope, bind_import
@@ -102,26 +104,34 @@ class Source:
         )
 
     def add_keyword(self, call: cst.Call, keyword: str, value: str) -> Edit:
-        """An edit adding ``keyword=value`` as the call's last argument, in the call's own
-        layout: on a line of its own (with a trailing comma) when the arguments are one per
-        line, else after the last one."""
-        if not call.args:
-            position = self._positions[call]
-            end = self.offset(position.end_line, position.end_column) - 1  # the ")"
-            return Edit(end, end, f"{keyword}={value}")
-        last = call.args[-1]
+        """An edit adding ``keyword=value`` as the call's last argument."""
+        return self._append(call, call.args, [f"{keyword}={value}"])
+
+    def add_entries(self, mapping: cst.Dict, entries: dict[str, str]) -> Edit:
+        """An edit adding ``key: value`` entries at the end of a dict literal."""
+        return self._append(mapping, mapping.elements, [f"{k}: {v}" for k, v in entries.items()])
+
+    def _append(self, container: cst.CSTNode, items: Sequence[Any], texts: list[str]) -> Edit:
+        """``texts`` as the last items of a call or a literal, in its own layout: each on a
+        line of its own (with a trailing comma) when the items are one per line, else after
+        the last one, or alone between the brackets."""
+        if not items:
+            position = self._positions[container]
+            closing = self.offset(position.end_line, position.end_column) - 1
+            return Edit(closing, closing, ", ".join(texts))
+        last = items[-1]
         position = self._positions[last]
         end = self.offset(position.end_line, position.end_column)
         line_start = self._line_starts[position.line - 1]
         indent = self.text[line_start : self.offset(position.line, position.column)]
-        one_per_line = indent.strip() == ""  # the last argument starts its own line
-        newline = self.module.default_newline
-        if one_per_line:
+        if indent.strip() == "":  # the last item starts a line of its own
             has_comma = isinstance(last.comma, cst.Comma)
             after = end + 1 if has_comma and self.text[end : end + 1] == "," else end
             comma = "" if has_comma else ","
-            return Edit(after, after, f"{comma}{newline}{indent}{keyword}={value},")
-        return Edit(end, end, f", {keyword}={value}")
+            newline = self.module.default_newline
+            lines = "".join(f"{newline}{indent}{text}," for text in texts)
+            return Edit(after, after, comma + lines)
+        return Edit(end, end, "".join(f", {text}" for text in texts))
 
     @functools.cached_property
     def imported(self) -> dict[str, str]:
@@ -167,7 +177,7 @@ def _after_last_import(module: cst.Module) -> cst.CSTNode | None:
     return last
 
 
-Fixer = Callable[[Source, Finding], Fix | None]
+Fixer = Callable[[Source, Finding, RuleOptions], Fix | None]
 _FIXERS: dict[str, Fixer] = {}
 
 
@@ -188,7 +198,7 @@ def registered_fixers() -> dict[str, Fixer]:
     return dict(sorted(_FIXERS.items()))
 
 
-def proposed_edits(finding: Finding) -> tuple[Source, list[Edit]] | None:
+def proposed_edits(finding: Finding, policy: RuleOptions) -> tuple[Source, list[Edit]] | None:
     """The edits that would fix one finding in its file as it is now, imports included;
     None when the rule has no fix or it cannot be expressed there."""
     fix_finding = registered_fixers().get(finding.code)
@@ -199,7 +209,7 @@ def proposed_edits(finding: Finding) -> tuple[Source, list[Edit]] | None:
         source = Source(text, cst.parse_module(text))
     except (OSError, UnicodeDecodeError, cst.ParserSyntaxError):
         return None
-    fix = fix_finding(source, finding)
+    fix = fix_finding(source, finding, policy)
     if fix is None:
         return None
     import_edit = source.import_edit(fix.imports)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import libcst as cst
 
+from dagcheck.config import RuleOptions
 from dagcheck.findings import Finding
 from dagcheck.fixes import Fix, Import, Source, fixer
 
@@ -15,7 +16,7 @@ _EMPTY_OPERATOR_HOME = {
 
 
 @fixer("DC703")
-def schedule_keyword(source: Source, finding: Finding) -> Fix | None:
+def schedule_keyword(source: Source, finding: Finding, policy: RuleOptions) -> Fix | None:
     """``schedule_interval=`` / ``timetable=`` -> ``schedule=``, the same value."""
     for call in source.nodes(cst.Call):
         assert isinstance(call, cst.Call)
@@ -29,8 +30,123 @@ def schedule_keyword(source: Source, finding: Finding) -> Fix | None:
     return None
 
 
+@fixer("DC201")
+def retries_in_default_args(source: Source, finding: Finding, policy: RuleOptions) -> Fix | None:
+    """A DAG whose tasks have no retries -> ``retries`` and ``retry_delay`` in its
+    default_args (the literal, the module-level dict it names, or a new default_args=).
+    Unsafe: every task without its own retries then retries, and a failed run takes longer.
+    Retries written as 0 are a choice and stay; default_args built any other way (a function
+    call, an import) are not rewritten."""
+    if finding.message.startswith("retries=0"):
+        return None  # written on the task or in default_args: an explicit choice
+    dag = _dag_call_of(source, finding)
+    if dag is None or any(arg.star for arg in dag.args):
+        return None
+    entries = {"retries": str(policy.fix_retries), "retry_delay": _timedelta(policy)}
+    keywords = {arg.keyword.value: arg for arg in dag.args if arg.keyword is not None}
+    timedelta = Import("datetime", "timedelta")
+    default_args = keywords.get("default_args")
+    if default_args is None:
+        literal = "{" + ", ".join(f'"{k}": {v}' for k, v in entries.items()) + "}"
+        return Fix([source.add_keyword(dag, "default_args", literal)], [timedelta])
+    mapping = _dict_literal(source, default_args.value)
+    if mapping is None or _has_key(mapping, "retries"):
+        return None
+    if _has_key(mapping, "retry_delay"):
+        del entries["retry_delay"]
+    quoted = {f'"{key}"': value for key, value in entries.items()}
+    imports = [timedelta] if "retry_delay" in entries else []
+    return Fix([source.add_entries(mapping, quoted)], imports)
+
+
+def _dag_call_of(source: Source, finding: Finding) -> cst.Call | None:
+    """The DAG(...) call or @dag(...) decorator a DAG-level finding points at; for a task's
+    finding, the one whose call contains the task (found by the DAG id in the message)."""
+    for call in source.nodes_at(finding.span, cst.Call):
+        if isinstance(call, cst.Call) and _creates_a_dag(source, call) is not None:
+            return call
+    for function in source.nodes(cst.FunctionDef):  # an @dag function, named at the span
+        assert isinstance(function, cst.FunctionDef)
+        if source.starts_at(function.name, finding.span):
+            decorators = [d.decorator for d in function.decorators]
+            for decorator in decorators:
+                if isinstance(decorator, cst.Call) and _creates_a_dag(source, decorator):
+                    return decorator
+    calls = [
+        call
+        for call in source.nodes(cst.Call)
+        if isinstance(call, cst.Call) and _names_dag(source, call, finding.pipeline)
+    ]
+    return calls[0] if len(calls) == 1 else None
+
+
+def _creates_a_dag(source: Source, call: cst.Call) -> str | None:
+    """ "DAG" for a DAG(...) call, "dag" for an @dag(...) decorator, of Airflow's."""
+    func = call.func
+    if isinstance(func, cst.Name):
+        qualname = source.imported.get(func.value, "")
+    elif isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name):
+        qualname = f"{source.imported.get(func.value.value, '')}.{func.attr.value}"
+    else:
+        return None
+    name = qualname.rpartition(".")[2]
+    return name if qualname.startswith("airflow") and name in ("DAG", "dag") else None
+
+
+def _names_dag(source: Source, call: cst.Call, dag_id: str | None) -> bool:
+    if dag_id is None or _creates_a_dag(source, call) != "DAG":
+        return False
+    first = call.args[0].value if call.args and call.args[0].keyword is None else None
+    by_keyword = [a.value for a in call.args if a.keyword and a.keyword.value == "dag_id"]
+    written = first if first is not None else (by_keyword[0] if by_keyword else None)
+    return isinstance(written, cst.SimpleString) and written.evaluated_value == dag_id
+
+
+def _dict_literal(source: Source, value: cst.BaseExpression) -> cst.Dict | None:
+    """The dict literal default_args are: written inline, or the one module-level
+    ``NAME = {...}`` the keyword names."""
+    if isinstance(value, cst.Dict):
+        return value
+    if not isinstance(value, cst.Name):
+        return None
+    assigned = [
+        small.value
+        for statement in source.module.body
+        if isinstance(statement, cst.SimpleStatementLine)
+        for small in statement.body
+        if isinstance(small, cst.Assign | cst.AnnAssign) and _assigns(small, value.value)
+    ]
+    if len(assigned) == 1 and isinstance(assigned[0], cst.Dict):
+        return assigned[0]
+    return None
+
+
+def _assigns(statement: cst.Assign | cst.AnnAssign, name: str) -> bool:
+    targets = (
+        [t.target for t in statement.targets]
+        if isinstance(statement, cst.Assign)
+        else [statement.target]
+    )
+    return any(isinstance(target, cst.Name) and target.value == name for target in targets)
+
+
+def _has_key(mapping: cst.Dict, key: str) -> bool:
+    return any(
+        isinstance(element, cst.StarredDictElement)
+        or (isinstance(element.key, cst.SimpleString) and element.key.evaluated_value == key)
+        for element in mapping.elements
+    )
+
+
+def _timedelta(policy: RuleOptions) -> str:
+    seconds = policy.fix_retry_delay
+    if seconds % 60 == 0:
+        return f"timedelta(minutes={seconds // 60})"
+    return f"timedelta(seconds={seconds})"
+
+
 @fixer("DC403")
-def sensor_reschedule_mode(source: Source, finding: Finding) -> Fix | None:
+def sensor_reschedule_mode(source: Source, finding: Finding, policy: RuleOptions) -> Fix | None:
     """A sensor poking for days -> ``mode="reschedule"``, which gives its worker slot back
     between pokes. Unsafe: the sensor then runs as short tries rescheduled between pokes,
     which changes its states and logs."""
@@ -44,7 +160,7 @@ def sensor_reschedule_mode(source: Source, finding: Finding) -> Fix | None:
 
 
 @fixer("DC803")
-def dummy_operator(source: Source, finding: Finding) -> Fix | None:
+def dummy_operator(source: Source, finding: Finding, policy: RuleOptions) -> Fix | None:
     """``DummyOperator(...)`` -> ``EmptyOperator(...)``, imported from the file's Airflow."""
     for call in source.nodes_at(finding.span, cst.Call):
         assert isinstance(call, cst.Call)

@@ -59,7 +59,7 @@ def fix_file(path: Path, options: Options, *, unsafe: bool) -> FixedFile:
         source = Source(body, module)
         edits, imports, fixed = [], [], Counter[str]()
         for finding in fixable:
-            fix = registered_fixers()[finding.code](source, finding)
+            fix = registered_fixers()[finding.code](source, finding, options.policy)
             if fix is None or _overlaps(fix.edits, edits):
                 continue  # not expressible here, or the next round will see it again
             edits.extend(fix.edits)

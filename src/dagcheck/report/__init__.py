@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
 
+from dagcheck.config import RuleOptions
 from dagcheck.findings import Finding
 
 
@@ -21,6 +22,8 @@ class ReportContext:
     category: str | None = None
     # Findings hidden by `# noqa`, for reporters that can show them as suppressed.
     suppressed: tuple[Finding, ...] = ()
+    # The team's policy, for reporters that show fixes (the values they would write).
+    policy: RuleOptions = field(default_factory=RuleOptions)
 
 
 Reporter = Callable[[list[Finding], TextIO, ReportContext], None]

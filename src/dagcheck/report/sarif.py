@@ -50,7 +50,7 @@ def sarif_log(findings: list[Finding], context: ReportContext) -> om.SarifLog:
     reported += [(finding, True) for finding in context.suppressed]
     prints = fingerprints([finding for finding, _ in reported], context.root)
     results = [
-        _result(finding, rule_index, context.root, fingerprint, suppressed)
+        _result(finding, rule_index, context, fingerprint, suppressed)
         for (finding, suppressed), fingerprint in zip(reported, prints, strict=True)
     ]
     run = om.Run(
@@ -117,10 +117,11 @@ def _help_markdown(doc: RuleDoc) -> str:
 def _result(
     finding: Finding,
     rule_index: dict[str, int],
-    root: Path,
+    context: ReportContext,
     fingerprint: str,
     suppressed: bool,
 ) -> om.Result:
+    root = context.root
     span = finding.span
     region = om.Region(
         start_line=span.line,
@@ -149,18 +150,22 @@ def _result(
         ],
         partial_fingerprints={FINGERPRINT_KEY: fingerprint},
         suppressions=[om.Suppression(kind="inSource")] if suppressed else None,
-        fixes=_fixes(finding, root),
+        fixes=_fixes(finding, context),
         properties=properties or None,
     )
 
 
-def _fixes(finding: Finding, root: Path) -> list[om.Fix] | None:
+def _fixes(finding: Finding, context: ReportContext) -> list[om.Fix] | None:
     """The rule's fix for this finding, as edits of the file: viewers can offer to apply it
     (GitHub code scanning ignores it)."""
     from dagcheck.fixes import proposed_edits
 
     doc = load_checklist().get(finding.code)
-    proposed = proposed_edits(finding) if doc is not None and doc.fix.safety != "none" else None
+    proposed = (
+        proposed_edits(finding, context.policy)
+        if doc is not None and doc.fix.safety != "none"
+        else None
+    )
     if proposed is None:
         return None
     source, edits = proposed
@@ -176,7 +181,8 @@ def _fixes(finding: Finding, root: Path) -> list[om.Fix] | None:
         content = om.ArtifactContent(text=edit.text)
         replacements.append(om.Replacement(deleted_region=region, inserted_content=content))
     change = om.ArtifactChange(
-        artifact_location=_artifact_location(finding.path, root), replacements=replacements
+        artifact_location=_artifact_location(finding.path, context.root),
+        replacements=replacements,
     )
     description = f"{doc.fix.title} ({doc.fix.safety} fix)"  # type: ignore[union-attr]
     return [om.Fix(description=om.Message(text=description), artifact_changes=[change])]
