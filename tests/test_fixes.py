@@ -338,6 +338,92 @@ def test_retries_fix_writes_the_configured_values(tmp_path: Path) -> None:
     assert '{"retries": 3, "retry_delay": timedelta(seconds=90)}' in result.fixed
 
 
+UNSAFE_FIXED = [
+    pytest.param(
+        """\
+        from datetime import datetime
+        from airflow.providers.standard.operators.bash import BashOperator
+        from airflow.sdk import DAG
+
+        default_args = {"owner": "sales", "retries": 1}
+
+        with DAG(
+            "d",
+            schedule="@daily",
+            start_date=datetime(2024, 1, 1),
+            default_args=default_args
+        ):
+            BashOperator(task_id="a", bash_command="a")
+        """,
+        """\
+        from datetime import datetime
+        from airflow.providers.standard.operators.bash import BashOperator
+        from airflow.sdk import DAG
+        from datetime import timedelta
+
+        default_args = {"owner": "sales", "retries": 1, "execution_timeout": timedelta(hours=1)}
+
+        with DAG(
+            "d",
+            schedule="@daily",
+            start_date=datetime(2024, 1, 1),
+            default_args=default_args,
+            dagrun_timeout=timedelta(hours=6),
+        ):
+            BashOperator(task_id="a", bash_command="a")
+        """,
+        "DC401,DC402",
+        id="airflow-execution-and-dagrun-timeouts",
+    ),
+    pytest.param(
+        """\
+        import prefect
+        from prefect import flow, task
+
+        @task
+        def extract():
+            return call_api()
+
+        @prefect.task(name="load")
+        def load(rows):
+            call_api(rows)
+
+        @flow(
+            name="etl"
+        )
+        def etl():
+            load(extract())
+        """,
+        """\
+        import prefect
+        from prefect import flow, task
+
+        @task(retries=2, retry_delay_seconds=300, timeout_seconds=3600)
+        def extract():
+            return call_api()
+
+        @prefect.task(name="load", retries=2, retry_delay_seconds=300, timeout_seconds=3600)
+        def load(rows):
+            call_api(rows)
+
+        @flow(
+            name="etl",
+            timeout_seconds=3600,
+        )
+        def etl():
+            load(extract())
+        """,
+        "DC201,DC401,DC402",
+        id="prefect-retries-and-timeouts-on-the-decorators",
+    ),
+]
+
+
+@pytest.mark.parametrize(("source", "expected", "select"), UNSAFE_FIXED)
+def test_unsafe_fix(tmp_path: Path, source: str, expected: str, select: str) -> None:
+    assert fixed_text(tmp_path, source, select, unsafe=True) == textwrap.dedent(expected)
+
+
 def test_select_decides_which_fixes_apply(tmp_path: Path) -> None:
     source = FIXED[2].values[0]
     assert fixed_text(tmp_path, source, select="DC703") == textwrap.dedent(source)

@@ -33,6 +33,11 @@ class RuleOptions:
     # What the unsafe fixes write: retries and the delay between them, in seconds.
     fix_retries: int = 2
     fix_retry_delay: int = 300
+    # Timeouts the unsafe fixes write, in seconds: a task's, a DAG run's, a Prefect flow's or
+    # task's.
+    fix_execution_timeout: int = 3600
+    fix_dagrun_timeout: int = 6 * 3600
+    fix_timeout_seconds: int = 3600
 
 
 @dataclass(frozen=True)
@@ -111,6 +116,7 @@ def _parse(path: Path, table: dict[str, Any]) -> Config:
         "select", "ignore", "extend-select", "per-file-ignores", "exclude", "severity",
         "fail-on", "target-airflow", "target-prefect", "min-retries", "allowed-tags",
         "required-tags", "baseline", "fix-retries", "fix-retry-delay",
+        "fix-execution-timeout", "fix-dagrun-timeout", "fix-timeout-seconds",
     }  # fmt: skip
     for key in table:
         if key not in known:
@@ -145,6 +151,14 @@ def _parse(path: Path, table: dict[str, Any]) -> Config:
     min_retries = whole_number("min-retries", 1, 0)
     fix_retries = whole_number("fix-retries", 2, 1)
     fix_retry_delay = whole_number("fix-retry-delay", 300, 0)
+    fix_timeouts = {
+        key: whole_number(f"fix-{key.replace('_', '-')}", default, 1)
+        for key, default in (
+            ("execution_timeout", 3600),
+            ("dagrun_timeout", 6 * 3600),
+            ("timeout_seconds", 3600),
+        )
+    }
     return Config(
         select=codes("select") if "select" in table else ("DC",),
         ignore=codes("ignore"),
@@ -164,6 +178,9 @@ def _parse(path: Path, table: dict[str, Any]) -> Config:
             required_tags=strings("required-tags"),
             fix_retries=fix_retries,
             fix_retry_delay=fix_retry_delay,
+            fix_execution_timeout=fix_timeouts["execution_timeout"],
+            fix_dagrun_timeout=fix_timeouts["dagrun_timeout"],
+            fix_timeout_seconds=fix_timeouts["timeout_seconds"],
         ),
         source=path,
         root=path.parent,

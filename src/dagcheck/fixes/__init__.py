@@ -105,7 +105,11 @@ class Source:
 
     def add_keyword(self, call: cst.Call, keyword: str, value: str) -> Edit:
         """An edit adding ``keyword=value`` as the call's last argument."""
-        return self._append(call, call.args, [f"{keyword}={value}"])
+        return self.add_keywords(call, {keyword: value})
+
+    def add_keywords(self, call: cst.Call, keywords: dict[str, str]) -> Edit:
+        """An edit adding ``keyword=value`` arguments at the end of a call."""
+        return self._append(call, call.args, [f"{k}={v}" for k, v in keywords.items()])
 
     def add_entries(self, mapping: cst.Dict, entries: dict[str, str]) -> Edit:
         """An edit adding ``key: value`` entries at the end of a dict literal."""
@@ -178,14 +182,13 @@ def _after_last_import(module: cst.Module) -> cst.CSTNode | None:
 
 
 Fixer = Callable[[Source, Finding, RuleOptions], Fix | None]
-_FIXERS: dict[str, Fixer] = {}
+# A rule shared by Airflow and Prefect has a fix for each: the first that applies is used.
+_FIXERS: dict[str, list[Fixer]] = {}
 
 
 def fixer(code: str) -> Callable[[Fixer], Fixer]:
     def register(function: Fixer) -> Fixer:
-        if code in _FIXERS:
-            raise ValueError(f"{code} has two fixes")
-        _FIXERS[code] = function
+        _FIXERS.setdefault(code, []).append(function)
         return function
 
     return register
@@ -195,7 +198,17 @@ def fixer(code: str) -> Callable[[Fixer], Fixer]:
 def registered_fixers() -> dict[str, Fixer]:
     from dagcheck.fixes import airflow, prefect  # noqa: F401 (registers the fixes)
 
-    return dict(sorted(_FIXERS.items()))
+    return {code: _first_that_applies(fixers) for code, fixers in sorted(_FIXERS.items())}
+
+
+def _first_that_applies(fixers: list[Fixer]) -> Fixer:
+    if len(fixers) == 1:
+        return fixers[0]
+
+    def fix(source: Source, finding: Finding, policy: RuleOptions) -> Fix | None:
+        return next((f for f in (fx(source, finding, policy) for fx in fixers) if f), None)
+
+    return fix
 
 
 def proposed_edits(finding: Finding, policy: RuleOptions) -> tuple[Source, list[Edit]] | None:

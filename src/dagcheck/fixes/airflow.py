@@ -33,30 +33,63 @@ def schedule_keyword(source: Source, finding: Finding, policy: RuleOptions) -> F
 @fixer("DC201")
 def retries_in_default_args(source: Source, finding: Finding, policy: RuleOptions) -> Fix | None:
     """A DAG whose tasks have no retries -> ``retries`` and ``retry_delay`` in its
-    default_args (the literal, the module-level dict it names, or a new default_args=).
-    Unsafe: every task without its own retries then retries, and a failed run takes longer.
-    Retries written as 0 are a choice and stay; default_args built any other way (a function
-    call, an import) are not rewritten."""
+    default_args. Unsafe: every task without its own retries then retries, and a failed run
+    takes longer. Retries written as 0 are a choice and stay."""
     if finding.message.startswith("retries=0"):
         return None  # written on the task or in default_args: an explicit choice
+    entries = {
+        "retries": str(policy.fix_retries),
+        "retry_delay": _timedelta(policy.fix_retry_delay),
+    }
+    return _into_default_args(source, finding, entries, required="retries")
+
+
+@fixer("DC401")
+def execution_timeout_in_default_args(
+    source: Source, finding: Finding, policy: RuleOptions
+) -> Fix | None:
+    """Tasks without an execution_timeout -> one in the DAG's default_args, from
+    fix-execution-timeout. Unsafe: a task running longer is now killed and fails."""
+    entries = {"execution_timeout": _timedelta(policy.fix_execution_timeout)}
+    return _into_default_args(source, finding, entries, required="execution_timeout")
+
+
+@fixer("DC402")
+def dagrun_timeout(source: Source, finding: Finding, policy: RuleOptions) -> Fix | None:
+    """A DAG without dagrun_timeout -> ``dagrun_timeout=`` from fix-dagrun-timeout. Unsafe:
+    a run lasting longer is now failed."""
     dag = _dag_call_of(source, finding)
     if dag is None or any(arg.star for arg in dag.args):
         return None
-    entries = {"retries": str(policy.fix_retries), "retry_delay": _timedelta(policy)}
+    if any(arg.keyword is not None and arg.keyword.value == "dagrun_timeout" for arg in dag.args):
+        return None
+    value = _timedelta(policy.fix_dagrun_timeout)
+    return Fix([source.add_keyword(dag, "dagrun_timeout", value)], [_TIMEDELTA])
+
+
+_TIMEDELTA = Import("datetime", "timedelta")
+
+
+def _into_default_args(
+    source: Source, finding: Finding, entries: dict[str, str], *, required: str
+) -> Fix | None:
+    """``entries`` added to the default_args of the finding's DAG: to the literal, to the
+    module-level dict it names, or as a new default_args=. default_args built any other way
+    (a function call, an import) are not rewritten; keys already there stay as written."""
+    dag = _dag_call_of(source, finding)
+    if dag is None or any(arg.star for arg in dag.args):
+        return None
     keywords = {arg.keyword.value: arg for arg in dag.args if arg.keyword is not None}
-    timedelta = Import("datetime", "timedelta")
     default_args = keywords.get("default_args")
     if default_args is None:
         literal = "{" + ", ".join(f'"{k}": {v}' for k, v in entries.items()) + "}"
-        return Fix([source.add_keyword(dag, "default_args", literal)], [timedelta])
+        return Fix([source.add_keyword(dag, "default_args", literal)], [_TIMEDELTA])
     mapping = _dict_literal(source, default_args.value)
-    if mapping is None or _has_key(mapping, "retries"):
+    if mapping is None or _has_key(mapping, required):
         return None
-    if _has_key(mapping, "retry_delay"):
-        del entries["retry_delay"]
-    quoted = {f'"{key}"': value for key, value in entries.items()}
-    imports = [timedelta] if "retry_delay" in entries else []
-    return Fix([source.add_entries(mapping, quoted)], imports)
+    missing = {f'"{k}"': v for k, v in entries.items() if not _has_key(mapping, k)}
+    imports = [_TIMEDELTA] if any("timedelta(" in v for v in missing.values()) else []
+    return Fix([source.add_entries(mapping, missing)], imports)
 
 
 def _dag_call_of(source: Source, finding: Finding) -> cst.Call | None:
@@ -138,8 +171,9 @@ def _has_key(mapping: cst.Dict, key: str) -> bool:
     )
 
 
-def _timedelta(policy: RuleOptions) -> str:
-    seconds = policy.fix_retry_delay
+def _timedelta(seconds: int) -> str:
+    if seconds and seconds % 3600 == 0:
+        return f"timedelta(hours={seconds // 3600})"
     if seconds % 60 == 0:
         return f"timedelta(minutes={seconds // 60})"
     return f"timedelta(seconds={seconds})"
