@@ -24,6 +24,22 @@ from dagcheck.fixes import registered_fixers
 FIXED_LINE = re.compile(r"^(?P<path>.+): fixed (?P<count>\d+) x (?P<code>DC\d{3})$", re.MULTILINE)
 
 
+def fix_everything(
+    folder: Path, before: dict[Path, str], *, cwd: Path
+) -> tuple[Counter[str], list[Path]]:
+    """``dagcheck fix --unsafe-fixes`` on a folder: fixes applied per rule, files changed."""
+    fixed = dagcheck("fix", "--unsafe-fixes", "--show-fixes", "--exit-zero", str(folder), cwd=cwd)
+    assert fixed.returncode == 0, fixed.stderr
+    applied: Counter[str] = Counter()
+    for match in FIXED_LINE.finditer(fixed.stderr):
+        applied[match["code"]] += int(match["count"])
+    changed = [path for path, text in before.items() if path.read_text() != text]
+    print(
+        f"\nfixes applied per rule: {dict(sorted(applied.items()))}; files changed: {len(changed)}"
+    )
+    return applied, changed
+
+
 def shape(dump: dict) -> dict[str, list[str]]:
     return {dag["dag_id"]: sorted(dag["task_ids"]) for dag in dump["dags"]}
 
@@ -42,17 +58,7 @@ def test_fixing_airflows_example_dags(tmp_path: Path) -> None:
         f.code for m in run([copies_root], Options(select=fixable)) for f in m.findings
     )
 
-    fixed = dagcheck(
-        "fix", "--unsafe-fixes", "--show-fixes", "--exit-zero", str(copies_root), cwd=tmp_path
-    )
-    assert fixed.returncode == 0, fixed.stderr
-    applied: Counter[str] = Counter()
-    for match in FIXED_LINE.finditer(fixed.stderr):
-        applied[match["code"]] += int(match["count"])
-    changed = [p for p, text in before.items() if p.read_text() != text]
-    print(
-        f"\nfixes applied per rule: {dict(sorted(applied.items()))}; files changed: {len(changed)}"
-    )
+    applied, changed = fix_everything(copies_root, before, cwd=tmp_path)
     assert changed and sum(applied.values()) >= len(changed)
     for path in changed:
         ast.parse(path.read_text(), filename=str(path))
@@ -78,17 +84,7 @@ def test_fixing_the_prefect_fixtures(tmp_path: Path) -> None:
     shutil.copytree(fixtures, copy, ignore=shutil.ignore_patterns("__pycache__"))
     before = {p: p.read_text() for p in copy.rglob("*.py")}
 
-    fixed = dagcheck(
-        "fix", "--unsafe-fixes", "--show-fixes", "--exit-zero", str(copy), cwd=tmp_path
-    )
-    assert fixed.returncode == 0, fixed.stderr
-    applied: Counter[str] = Counter()
-    for match in FIXED_LINE.finditer(fixed.stderr):
-        applied[match["code"]] += int(match["count"])
-    changed = [p for p, text in before.items() if p.read_text() != text]
-    print(
-        f"\nfixes applied per rule: {dict(sorted(applied.items()))}; files changed: {len(changed)}"
-    )
+    applied, changed = fix_everything(copy, before, cwd=tmp_path)
     assert {"DC201", "DC401", "DC402", "DC603"} <= set(applied)
     for path in changed:
         ast.parse(path.read_text(), filename=str(path))

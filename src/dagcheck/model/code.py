@@ -7,7 +7,7 @@ import re
 
 import libcst as cst
 
-from dagcheck.model.values import WALL_CLOCK, ImportedName, Scope, Walker, bind_import
+from dagcheck.model.values import WALL_CLOCK, Scope, Walker, bind_import, qualname_in
 
 # A name that holds a credential: it ends with the word (github_token, DB_PASSWORD), so that
 # token_path, secret_name and aws_access_key_id are not taken for one.
@@ -135,10 +135,4 @@ class ClockReadFinder(Walker):
         return func.attr.value in self._STAMPS
 
     def _qualname(self, expression: cst.BaseExpression) -> str | None:
-        if isinstance(expression, cst.Name):
-            value = self.scope.lookup(expression.value)
-            return value.qualname if isinstance(value, ImportedName) else None
-        if isinstance(expression, cst.Attribute):
-            base = self._qualname(expression.value)
-            return f"{base}.{expression.attr.value}" if base else None
-        return None
+        return qualname_in(self.scope, expression)

@@ -63,6 +63,7 @@ from dagcheck.model.values import (
     bind_import,
     code_of,
     contains_call,
+    qualname_in,
 )
 
 # -- what Prefect names mean ----------------------------------------------------------------
@@ -1286,13 +1287,7 @@ class _BodyFinder(Walker):
         return None
 
     def _qualname(self, expression: cst.BaseExpression | None) -> str | None:
-        if isinstance(expression, cst.Name):
-            value = self.scope.lookup(expression.value)
-            return value.qualname if isinstance(value, ImportedName) else None
-        if isinstance(expression, cst.Attribute):
-            base = self._qualname(expression.value)
-            return f"{base}.{expression.attr.value}" if base else None
-        return None
+        return qualname_in(self.scope, expression) if expression is not None else None
 
 
 class _SecretFinder(Walker):

@@ -89,6 +89,18 @@ _BUILTINS: dict[str, Any] = {
 }
 
 
+def qualname_in(scope: Scope, expression: cst.BaseExpression) -> str | None:
+    """The qualified name a dotted expression stands for through the scope's imports
+    (``pd.read_csv`` -> ``pandas.read_csv``), if it is one."""
+    if isinstance(expression, cst.Name):
+        value = scope.lookup(expression.value)
+        return value.qualname if isinstance(value, ImportedName) else None
+    if isinstance(expression, cst.Attribute):
+        base = qualname_in(scope, expression.value)
+        return f"{base}.{expression.attr.value}" if base else None
+    return None
+
+
 def bind_import(scope: Scope, node: cst.Import | cst.ImportFrom, package: str | None) -> None:
     """Bind the names an import statement introduces.
 
