@@ -18,6 +18,7 @@ from dagcheck import __version__
 
 if TYPE_CHECKING:
     from dagcheck.config import Config
+    from dagcheck.engine import Options
     from dagcheck.findings import Finding
 
 _PATHS = click.argument(
@@ -200,20 +201,7 @@ def check(
     models = run(list(paths), options)
     findings = sorted((f for m in models for f in m.findings), key=lambda f: f.sort_key)
     if fix or diff:
-        from dagcheck.fixes.apply import fix_file, write_fixed
-
-        fixable = sorted({f.path for f in findings if f.path.suffix == ".py"})
-        fixed = [fix_file(path, options, unsafe=unsafe_fixes) for path in fixable]
-        for result in fixed:
-            if result.error:
-                click.echo(f"{result.path.as_posix()}: not fixed: {result.error}", err=True)
-        changed = [result for result in fixed if result.changed]
-        if diff:
-            _write_diffs(changed)
-            sys.exit(1 if changed else 0)
-        for result in changed:
-            write_fixed(result)
-        _write_fix_summary(changed, show_fixes)
+        _fix(findings, options, unsafe=unsafe_fixes, diff=diff, show_fixes=show_fixes)
         models = run(list(paths), options)  # what remains
         findings = sorted((f for m in models for f in m.findings), key=lambda f: f.sort_key)
     root = project_root or _git_root(Path.cwd()) or Path.cwd()
@@ -314,6 +302,26 @@ def explain(code: str) -> None:
     fix = f"{doc.fix.safety}: {doc.fix.title}" if doc.fix.safety != "none" else "none"
     parts += ["", f"Fix: {fix}"]
     click.echo("\n".join(parts))
+
+
+def _fix(
+    findings: list[Finding], options: Options, *, unsafe: bool, diff: bool, show_fixes: bool
+) -> None:
+    """Fix the files with findings; with ``diff``, print the changes and exit instead."""
+    from dagcheck.fixes.apply import fix_file, write_fixed
+
+    fixable = sorted({f.path for f in findings if f.path.suffix == ".py"})
+    fixed = [fix_file(path, options, unsafe=unsafe) for path in fixable]
+    for result in fixed:
+        if result.error:
+            click.echo(f"{result.path.as_posix()}: not fixed: {result.error}", err=True)
+    changed = [result for result in fixed if result.changed]
+    if diff:
+        _write_diffs(changed)
+        sys.exit(1 if changed else 0)
+    for result in changed:
+        write_fixed(result)
+    _write_fix_summary(changed, show_fixes)
 
 
 def _write_diffs(changed: list[Any]) -> None:
