@@ -491,3 +491,32 @@ def test_a_fix_that_would_break_the_file_is_not_written(
     result = fix_file(path, Options(select=("DC703",)), unsafe=False)
     assert not result.changed
     assert result.error is not None and "unparsable" in result.error
+
+
+CATCHUP = """\
+    from datetime import datetime
+    from airflow import DAG
+    from airflow.providers.standard.operators.empty import EmptyOperator
+
+    with DAG("d", schedule="@daily", start_date=datetime(2024, 1, 1)):
+        EmptyOperator(task_id="start")
+"""
+
+
+@pytest.mark.parametrize(
+    ("target", "unsafe", "fixed"),
+    [
+        ("3", False, True),  # catchup=False is Airflow 3's default: writing it changes nothing
+        ("2", False, False),  # on Airflow 2 it stops backfilling missed intervals
+        ("2", True, True),
+    ],
+)
+def test_catchup_fix_is_safe_only_where_it_is_the_default(
+    tmp_path: Path, target: str, unsafe: bool, fixed: bool
+) -> None:
+    path = tmp_path / "pipeline.py"
+    path.write_text(textwrap.dedent(CATCHUP))
+    options = Options(select=("DC702",), target_airflow=target)
+    result = fix_file(path, options, unsafe=unsafe)
+    written = "start_date=datetime(2024, 1, 1), catchup=False):" in result.fixed
+    assert (written, result.changed) == (fixed, fixed)

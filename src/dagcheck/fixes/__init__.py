@@ -44,18 +44,32 @@ class Import:
 class Fix:
     edits: list[Edit] = field(default_factory=list)
     imports: list[Import] = field(default_factory=list)
+    # When this fix is less safe than its rule's usual one (the same edit can be a no-op on
+    # one Airflow version and a change of behaviour on another).
+    safety: str | None = None
 
 
 class Source:
     """A file's text and syntax, with positions computed only when a fix asks for them."""
 
-    def __init__(self, text: str, module: cst.Module) -> None:
+    def __init__(self, text: str, module: cst.Module, target_airflow: str = "auto") -> None:
         self.text = text
         self.module = module
+        self.target_airflow = target_airflow
         self._line_starts = [0]
         for index, char in enumerate(text):
             if char == "\n":
                 self._line_starts.append(index + 1)
+
+    @functools.cached_property
+    def airflow_major(self) -> str:
+        """The Airflow major version the file is checked for: the target, else as the
+        model decides (airflow.sdk imports, then the installed Airflow)."""
+        if self.target_airflow in ("2", "3"):
+            return self.target_airflow
+        from dagcheck.model.airflow import detect_airflow_version
+
+        return detect_airflow_version(self.module)
 
     def offset(self, line: int, column: int) -> int:
         """The character offset of a 1-based line and column."""
@@ -211,8 +225,8 @@ def _first_that_applies(fixers: list[Fixer]) -> Fixer:
     return fix
 
 
-def proposed_edits(finding: Finding, policy: RuleOptions) -> tuple[Source, list[Edit]] | None:
-    """The edits that would fix one finding in its file as it is now, imports included;
+def proposed_fix(finding: Finding, policy: RuleOptions) -> tuple[Source, Fix, list[Edit]] | None:
+    """The fix of one finding in its file as it is now, with its edits (imports included);
     None when the rule has no fix or it cannot be expressed there."""
     fix_finding = registered_fixers().get(finding.code)
     if fix_finding is None or finding.path.suffix != ".py":
@@ -226,4 +240,4 @@ def proposed_edits(finding: Finding, policy: RuleOptions) -> tuple[Source, list[
     if fix is None:
         return None
     import_edit = source.import_edit(fix.imports)
-    return source, [*fix.edits, *([import_edit] if import_edit else [])]
+    return source, fix, [*fix.edits, *([import_edit] if import_edit else [])]

@@ -179,6 +179,17 @@ def _timedelta(seconds: int) -> str:
     return f"timedelta(seconds={seconds})"
 
 
+@fixer("DC702")
+def explicit_catchup(source: Source, finding: Finding, policy: RuleOptions) -> Fix | None:
+    """A scheduled DAG leaving catchup to the default -> ``catchup=False``. Safe on Airflow 3,
+    whose default it is; unsafe on Airflow 2, where missed intervals then stop being run."""
+    dag = _dag_call_of(source, finding)
+    if dag is None or any(arg.star for arg in dag.args):
+        return None
+    edit = source.add_keyword(dag, "catchup", "False")
+    return Fix([edit], safety="safe" if source.airflow_major == "3" else "unsafe")
+
+
 @fixer("DC403")
 def sensor_reschedule_mode(source: Source, finding: Finding, policy: RuleOptions) -> Fix | None:
     """A sensor poking for days -> ``mode="reschedule"``, which gives its worker slot back

@@ -56,12 +56,14 @@ def fix_file(path: Path, options: Options, *, unsafe: bool) -> FixedFile:
         if not fixable:
             break
         module = cst.parse_module(body)
-        source = Source(body, module)
+        source = Source(body, module, options.target_airflow)
         edits, imports, fixed = [], [], Counter[str]()
         for finding in fixable:
             fix = registered_fixers()[finding.code](source, finding, options.policy)
-            if fix is None or _overlaps(fix.edits, edits):
-                continue  # not expressible here, or the next round will see it again
+            if fix is None or (fix.safety == "unsafe" and not unsafe):
+                continue  # not expressible here, or unsafe here and not asked for
+            if _overlaps(fix.edits, edits):
+                continue  # the next round will see it again
             edits.extend(fix.edits)
             imports.extend(fix.imports)
             fixed[finding.code] += 1

@@ -372,7 +372,7 @@ class _Builder(Evaluator):
 
     def run(self, module: cst.Module) -> None:
         if self.target_airflow == "auto":
-            self.target_airflow = _detect_version(module)
+            self.target_airflow = detect_airflow_version(module)
         self.scope.bind("__file__", self.path.as_posix())
         self.scope.bind("__doc__", module.get_docstring(clean=False))
         self.exec_block(module.body)
@@ -1325,7 +1325,7 @@ def _literal_text(value: Any) -> str:
     return repr(value) if _is_literal(value) else getattr(value, "text", type(value).__name__)
 
 
-def _detect_version(module: cst.Module) -> str:
+def detect_airflow_version(module: cst.Module) -> str:
     """Airflow 3 when the file imports ``airflow.sdk``; else the installed Airflow; else 3."""
     for statement in module.body:
         if isinstance(statement, cst.SimpleStatementLine):

@@ -158,17 +158,17 @@ def _result(
 def _fixes(finding: Finding, context: ReportContext) -> list[om.Fix] | None:
     """The rule's fix for this finding, as edits of the file: viewers can offer to apply it
     (GitHub code scanning ignores it)."""
-    from dagcheck.fixes import proposed_edits
+    from dagcheck.fixes import proposed_fix
 
     doc = load_checklist().get(finding.code)
     proposed = (
-        proposed_edits(finding, context.policy)
+        proposed_fix(finding, context.policy)
         if doc is not None and doc.fix.safety != "none"
         else None
     )
     if proposed is None:
         return None
-    source, edits = proposed
+    source, fix, edits = proposed
     replacements = []
     for edit in sorted(edits):
         (line, column), (end_line, end_column) = (
@@ -184,7 +184,8 @@ def _fixes(finding: Finding, context: ReportContext) -> list[om.Fix] | None:
         artifact_location=_artifact_location(finding.path, context.root),
         replacements=replacements,
     )
-    description = f"{doc.fix.title} ({doc.fix.safety} fix)"  # type: ignore[union-attr]
+    safety = fix.safety or doc.fix.safety  # type: ignore[union-attr]
+    description = f"{doc.fix.title} ({safety} fix)"  # type: ignore[union-attr]
     return [om.Fix(description=om.Message(text=description), artifact_changes=[change])]
 
 
