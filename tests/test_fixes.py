@@ -520,3 +520,28 @@ def test_catchup_fix_is_safe_only_where_it_is_the_default(
     result = fix_file(path, options, unsafe=unsafe)
     written = "start_date=datetime(2024, 1, 1), catchup=False):" in result.fixed
     assert (written, result.changed) == (fixed, fixed)
+
+
+def test_tags_fix_writes_the_configured_tags_and_only_when_there_are_some(
+    tmp_path: Path,
+) -> None:
+    from dagcheck.config import RuleOptions
+
+    source = """\
+        from airflow.sdk import DAG
+
+        with DAG("a", schedule=None):
+            pass
+
+        with DAG("b", schedule=None, tags=[]):
+            pass
+    """
+    path = tmp_path / "pipeline.py"
+    path.write_text(textwrap.dedent(source))
+    tagged = RuleOptions(fix_tags=("team:data", "daily"))
+    fixed = fix_file(path, Options(select=("DC501",), policy=tagged), unsafe=True).fixed
+    assert fixed == textwrap.dedent(source).replace(
+        'DAG("a", schedule=None)', 'DAG("a", schedule=None, tags=["team:data", "daily"])'
+    ).replace("tags=[]", 'tags=["team:data", "daily"]')
+    untagged = fix_file(path, Options(select=("DC501",)), unsafe=True)
+    assert not untagged.changed

@@ -35,6 +35,8 @@ class RuleOptions:
     fix_retry_delay: int = 300
     # Timeouts the unsafe fixes write, in seconds: a task's, a DAG run's, a Prefect flow's or
     # task's.
+    # Tags the unsafe fix for DC501 gives an untagged DAG (none: no fix is offered).
+    fix_tags: tuple[str, ...] = ()
     fix_execution_timeout: int = 3600
     fix_dagrun_timeout: int = 6 * 3600
     fix_timeout_seconds: int = 3600
@@ -116,7 +118,7 @@ def _parse(path: Path, table: dict[str, Any]) -> Config:
         "select", "ignore", "extend-select", "per-file-ignores", "exclude", "severity",
         "fail-on", "target-airflow", "target-prefect", "min-retries", "allowed-tags",
         "required-tags", "baseline", "fix-retries", "fix-retry-delay",
-        "fix-execution-timeout", "fix-dagrun-timeout", "fix-timeout-seconds",
+        "fix-execution-timeout", "fix-dagrun-timeout", "fix-timeout-seconds", "fix-tags",
     }  # fmt: skip
     for key in table:
         if key not in known:
@@ -177,6 +179,7 @@ def _parse(path: Path, table: dict[str, Any]) -> Config:
             allowed_tags=strings("allowed-tags") if "allowed-tags" in table else None,
             required_tags=strings("required-tags"),
             fix_retries=fix_retries,
+            fix_tags=strings("fix-tags"),
             fix_retry_delay=fix_retry_delay,
             fix_execution_timeout=fix_timeouts["execution_timeout"],
             fix_dagrun_timeout=fix_timeouts["dagrun_timeout"],

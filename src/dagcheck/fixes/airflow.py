@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import libcst as cst
 
 from dagcheck.config import RuleOptions
@@ -177,6 +179,21 @@ def _timedelta(seconds: int) -> str:
     if seconds % 60 == 0:
         return f"timedelta(minutes={seconds // 60})"
     return f"timedelta(seconds={seconds})"
+
+
+@fixer("DC501")
+def default_tags(source: Source, finding: Finding, policy: RuleOptions) -> Fix | None:
+    """An untagged DAG -> ``tags=[...]`` from fix-tags (no fix when none are configured).
+    Unsafe: tags decide who finds the DAG, and what automations and policies apply to it."""
+    dag = _dag_call_of(source, finding)
+    if not policy.fix_tags or dag is None or any(arg.star for arg in dag.args):
+        return None
+    tags = "[" + ", ".join(json.dumps(tag) for tag in policy.fix_tags) + "]"
+    for arg in dag.args:
+        if arg.keyword is not None and arg.keyword.value == "tags":
+            empty = isinstance(arg.value, cst.List | cst.Tuple | cst.Set) and not arg.value.elements
+            return Fix([source.replace(arg.value, tags)]) if empty else None
+    return Fix([source.add_keyword(dag, "tags", tags)])
 
 
 @fixer("DC702")
