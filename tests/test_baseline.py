@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from test_sarif import dagcheck
+from cli_runner import dagcheck
 
 DAG = """\
 from datetime import datetime

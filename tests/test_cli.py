@@ -9,6 +9,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from cli_runner import dagcheck
 
 from dagcheck import __version__
 
@@ -60,16 +61,6 @@ CHECKED_DAG = """\
         load = BashOperator(task_id="load", bash_command="echo load")
         extract >> load
 """
-
-
-def dagcheck(*args: str | Path, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "dagcheck", *map(str, args)],
-        capture_output=True,
-        text=True,
-        cwd=cwd,
-        timeout=120,
-    )
 
 
 @pytest.fixture

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import textwrap
 from pathlib import Path
 
 import pytest
+from cli_runner import dagcheck
 
 DAG_SOURCE = """\
 from datetime import datetime
@@ -27,16 +26,6 @@ def project(tmp_path: Path, config: str) -> Path:
     (dags / "sales.py").write_text(DAG_SOURCE)
     (dags / "legacy" / "old.py").write_text(DAG_SOURCE.replace("sales_daily", "old_sales"))
     return dags
-
-
-def dagcheck(*args: str | Path, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "dagcheck", *map(str, args)],
-        capture_output=True,
-        text=True,
-        cwd=cwd,
-        timeout=120,
-    )
 
 
 def codes_by_file(output: str) -> dict[str, list[str]]:

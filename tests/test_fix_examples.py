@@ -14,9 +14,9 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+from cli_runner import dagcheck
 from dagbag_runner import example_dags_folders, run_dagbag_dump
 from test_prefect_fixtures import REFUSED_AT_IMPORT
-from test_sarif import dagcheck
 
 from dagcheck.engine import Options, run
 from dagcheck.fixes import registered_fixers

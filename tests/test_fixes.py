@@ -4,20 +4,16 @@ its mode and line endings, and a fix never leaves a file that does not parse."""
 
 from __future__ import annotations
 
-import os
 import stat
-import subprocess
-import sys
 import textwrap
 from pathlib import Path
 
 import pytest
+from cli_runner import dagcheck
 
 from dagcheck.engine import Options
 from dagcheck.fixes import Edit, Fix, Source
 from dagcheck.fixes.apply import fix_file
-
-SRC = Path(__file__).resolve().parent.parent / "src"
 
 FIXED = [
     pytest.param(
@@ -427,18 +423,6 @@ def test_unsafe_fix(tmp_path: Path, source: str, expected: str, select: str) -> 
 def test_select_decides_which_fixes_apply(tmp_path: Path) -> None:
     source = FIXED[2].values[0]
     assert fixed_text(tmp_path, source, select="DC703") == textwrap.dedent(source)
-
-
-def dagcheck(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "PYTHONPATH": str(SRC)}
-    return subprocess.run(
-        [sys.executable, "-m", "dagcheck", *args],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
 
 
 LEGACY = (

@@ -8,13 +8,12 @@ from __future__ import annotations
 
 import io
 import json
-import subprocess
-import sys
 import textwrap
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
+from cli_runner import dagcheck
 
 from dagcheck.findings import Finding, Severity
 from dagcheck.model.pipeline import Span
@@ -51,16 +50,6 @@ def render(output_format: str, findings: list[Finding], root: Path) -> str:
     out = io.StringIO()
     reporter(output_format)(findings, out, ReportContext(root))
     return out.getvalue()
-
-
-def dagcheck(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "dagcheck", *args],
-        capture_output=True,
-        text=True,
-        cwd=cwd,
-        timeout=120,
-    )
 
 
 @pytest.fixture

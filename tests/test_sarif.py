@@ -6,14 +6,12 @@ from __future__ import annotations
 
 import gzip
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import jsonschema
 import pytest
+from cli_runner import dagcheck
 
 ROOT = Path(__file__).resolve().parent.parent
 SCHEMA = ROOT.parent / "shared" / "sarif" / "sarif-schema-2.1.0.json"
@@ -33,18 +31,6 @@ with DAG("sales_daily", schedule="@daily", start_date=datetime(2024, 1, 1)):
     BashOperator(task_id="load", bash_command="load.sh", retries=0)
     BashOperator(task_id="report", bash_command="report.sh", retries=0)  # noqa: DC201
 """
-
-
-def dagcheck(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
-    return subprocess.run(
-        [sys.executable, "-m", "dagcheck", *args],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
 
 
 def sarif_of(*args: str, cwd: Path) -> dict[str, Any]:
