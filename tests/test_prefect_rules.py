@@ -640,3 +640,18 @@ def test_clock_reads_that_only_stamp_or_show_the_time_are_not_windows(tmp_path: 
         report([])
     """
     assert located(findings(tmp_path, body, "DC102")) == ["DC102 15"]
+
+
+def test_a_task_name_with_double_underscores_is_named_whole(tmp_path: Path) -> None:
+    body = """
+    @task(name="load__raw")
+    def load():
+        call_api()
+
+    @flow
+    def etl():
+        load()
+        load()
+    """
+    [finding] = findings(tmp_path, body, "DC201")
+    assert finding.message.startswith("task 'load__raw' in flow 'etl'")

@@ -12,6 +12,7 @@ import bisect
 import functools
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import libcst as cst
@@ -232,12 +233,25 @@ def proposed_fix(finding: Finding, policy: RuleOptions) -> tuple[Source, Fix, li
     if fix_finding is None or finding.path.suffix != ".py":
         return None
     try:
-        text = finding.path.read_bytes().decode("utf-8").removeprefix("\ufeff")
-        source = Source(text, cst.parse_module(text))
-    except (OSError, UnicodeDecodeError, cst.ParserSyntaxError):
+        stat = finding.path.stat()
+    except OSError:
+        return None
+    source = _source_of(finding.path, stat.st_mtime_ns, stat.st_size)
+    if source is None:
         return None
     fix = fix_finding(source, finding, policy)
     if fix is None:
         return None
     import_edit = source.import_edit(fix.imports)
     return source, fix, [*fix.edits, *([import_edit] if import_edit else [])]
+
+
+@functools.lru_cache(maxsize=64)
+def _source_of(path: Path, modified: int, size: int) -> Source | None:
+    """A file parsed once for all the fixes a report proposes in it; the key includes its
+    modification time and size, so that a rewritten file is read again."""
+    try:
+        text = path.read_bytes().decode("utf-8").removeprefix("\ufeff")
+        return Source(text, cst.parse_module(text))
+    except (OSError, UnicodeDecodeError, cst.ParserSyntaxError):
+        return None

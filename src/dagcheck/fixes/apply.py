@@ -32,6 +32,7 @@ class FixedFile:
     fixed: str
     applied: Counter[str] = field(default_factory=Counter)
     error: str | None = None  # why the last fixes were not kept
+    encoding: str = "utf-8"  # the file's, kept when it is written
 
     @property
     def changed(self) -> bool:
@@ -47,7 +48,7 @@ def fix_file(path: Path, options: Options, *, unsafe: bool) -> FixedFile:
     except (cst.ParserSyntaxError, UnicodeDecodeError, LookupError, SyntaxError, ValueError):
         return FixedFile(path, "", "", error="the file cannot be read as Python")
     bom = _BOM if text.startswith(_BOM) else ""
-    result = FixedFile(path, text, text)
+    result = FixedFile(path, text, text, encoding=encoding)
     body = text.removeprefix(bom)
     allowed = _allowed_codes(unsafe)
     for _ in range(MAX_ROUNDS):
@@ -87,11 +88,10 @@ def fix_file(path: Path, options: Options, *, unsafe: bool) -> FixedFile:
 def write_fixed(fixed: FixedFile) -> None:
     """Replace the file atomically, keeping its permissions and encoding."""
     path = fixed.path
-    encoding = cst.parse_module(path.read_bytes()).encoding
     temporary = path.with_name(f".{path.name}.dagcheck-fix")
     mode = stat.S_IMODE(path.stat().st_mode)
     try:
-        with temporary.open("w", encoding=encoding, newline="") as out:
+        with temporary.open("w", encoding=fixed.encoding, newline="") as out:
             out.write(fixed.fixed)  # newline="": line endings are written as they are
         os.chmod(temporary, mode)
         os.replace(temporary, path)

@@ -8,6 +8,7 @@ walk syntax and stay silent on values the model marks unknown.
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -128,7 +129,7 @@ def describe(pipeline: Pipeline, task: Task | None = None) -> str:
         return dag
     if pipeline.framework == "prefect" and isinstance(task.id, str):
         # A Prefect task called several times is one definition: name it, not the call.
-        return f"task '{task.id.partition('__')[0]}' in {dag}"
+        return f"task '{_REPEATED_CALL.sub('', task.id)}' in {dag}"
     return f"task '{task.id}' in {dag}" if isinstance(task.id, str) else f"a task in {dag}"
 
 
@@ -149,6 +150,10 @@ def retries_at_least_once(setting: Setting | None) -> bool:
     """Whether a retries setting is known to retry at least once."""
     value = setting.value if setting is not None else None
     return isinstance(value, int) and not isinstance(value, bool) and value > 0
+
+
+# The suffix the model gives the second, third, ... call of one Prefect task ("load__1").
+_REPEATED_CALL = re.compile(r"__\d+$")
 
 
 def one_per_definition(tasks: list[Task]) -> list[Task]:
