@@ -331,3 +331,10 @@ def test_cli_junit(project: Path) -> None:
     assert clean.returncode == 0, clean.stderr
     [suite] = ET.fromstring(clean.stdout)
     assert (suite.get("tests"), suite.get("failures")) == ("1", "0")
+
+
+def test_the_command_line_offers_every_registered_reporter() -> None:
+    from dagcheck.cli import OUTPUT_FORMATS
+    from dagcheck.report import REPORTERS
+
+    assert list(REPORTERS) == OUTPUT_FORMATS

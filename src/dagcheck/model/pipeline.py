@@ -265,7 +265,6 @@ class Definition:
     name: str | Unknown
     span: Span
     settings: dict[str, Setting] = field(default_factory=dict)  # as written, nothing inferred
-    opaque: bool = False  # a **mapping we cannot see may hold more keywords
     framework_version: str = "3"  # the Prefect major version whose API applies
     # "decorator", "call" (task(fn)), "class" (Task(fn, ...)) or "with_options" (a copy)
     declared_as: str = "decorator"

@@ -857,7 +857,6 @@ class _Builder(Evaluator):
             self.name_of(declared),
             self.spans.span(declared.node),
             {k: v for k, v in declared.settings.items() if own is None or k in own},
-            declared.opaque,
             self.version,
             declared.declared_as,
         )
