@@ -89,6 +89,10 @@ BAD_CONFIGS = [
     ("min-retries = -1", "[tool.dagcheck] min-retries: expected a whole number >= 0"),
     ('severity = { DC201 = "loud" }', "[tool.dagcheck] severity.DC201: expected error"),
     ("select = [", "not valid TOML"),
+    ('failure-callback = "notify"', 'failure-callback: expected an importable "module.name"'),
+    ("deadline-callback = 3", 'deadline-callback: expected an importable "module.name"'),
+    ('fix-start-date = "last monday"', "fix-start-date: expected a date such as 2024-01-01"),
+    ("fix-max-retry-delay = 0", "fix-max-retry-delay: expected a whole number >= 1"),
 ]
 
 

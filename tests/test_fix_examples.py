@@ -18,6 +18,7 @@ from cli_runner import dagcheck
 from dagbag_runner import example_dags_folders, run_dagbag_dump
 from test_prefect_fixtures import REFUSED_AT_IMPORT
 
+from dagcheck.config import load_config
 from dagcheck.engine import Options, run
 from dagcheck.fixes import registered_fixers
 
@@ -44,19 +45,45 @@ def shape(dump: dict) -> dict[str, list[str]]:
     return {dag["dag_id"]: sorted(dag["task_ids"]) for dag in dump["dags"]}
 
 
-def test_fixing_airflows_example_dags(tmp_path: Path) -> None:
+# The team's alerting, which the callback and deadline fixes import.
+ALERTS = """\
+def notify(context):
+    print("failed:", context)
+
+
+async def page_on_call(**kwargs):
+    print("late:", kwargs)
+"""
+FIX_CONFIG = """\
+[tool.dagcheck]
+failure-callback = "team_alerts.notify"
+deadline-callback = "team_alerts.page_on_call"
+fix-tags = ["example"]
+fix-start-date = 2024-01-01
+"""
+
+
+# Fixes whose findings other fixes create: tasks that the DC201 fix makes retry are then
+# checked for backoff, and found lacking it, and fixed in a later round.
+MADE_APPLICABLE_BY_OTHER_FIXES = {"DC203", "DC204"}
+
+
+def test_fixing_airflows_example_dags(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     folders = example_dags_folders()  # Airflow's own and the standard provider's
     if not folders:
         pytest.skip("Airflow is not installed in this environment")
+    (tmp_path / "pyproject.toml").write_text(FIX_CONFIG)
+    (tmp_path / "alerts").mkdir()
+    (tmp_path / "alerts" / "team_alerts.py").write_text(ALERTS)
+    monkeypatch.setenv("PYTHONPATH", str(tmp_path / "alerts"))  # for the DagBag subprocess
     copies = [tmp_path / "copies" / str(n) / "example_dags" for n in range(len(folders))]
     for folder, copy in zip(folders, copies, strict=True):
         shutil.copytree(folder, copy, ignore=shutil.ignore_patterns("__pycache__"))
     before = {p: p.read_text() for copy in copies for p in copy.rglob("*.py")}
     fixable = tuple(registered_fixers())
     copies_root = tmp_path / "copies"
-    findings_before = Counter(
-        f.code for m in run([copies_root], Options(select=fixable)) for f in m.findings
-    )
+    options = Options(select=fixable, policy=load_config(tmp_path / "pyproject.toml").rule_options)
+    findings_before = Counter(f.code for m in run([copies_root], options) for f in m.findings)
 
     applied, changed = fix_everything(copies_root, before, cwd=tmp_path)
     assert changed and sum(applied.values()) >= len(changed)
@@ -65,11 +92,12 @@ def test_fixing_airflows_example_dags(tmp_path: Path) -> None:
 
     again = dagcheck("check", "--diff", "--unsafe-fixes", str(copies_root), cwd=tmp_path)
     assert (again.returncode, again.stdout) == (0, "")
-    findings_after = Counter(
-        f.code for m in run([copies_root], Options(select=fixable)) for f in m.findings
-    )
+    findings_after = Counter(f.code for m in run([copies_root], options) for f in m.findings)
     for code, count in applied.items():
-        assert findings_after[code] == findings_before[code] - count
+        if code in MADE_APPLICABLE_BY_OTHER_FIXES:
+            assert findings_after[code] <= findings_before[code]
+        else:
+            assert findings_after[code] == findings_before[code] - count
 
     for n, (folder, copy) in enumerate(zip(folders, copies, strict=True)):
         original = run_dagbag_dump(folder, airflow_home=tmp_path / f"home-{n}-original")

@@ -4,6 +4,7 @@ its mode and line endings, and a fix never leaves a file that does not parse."""
 
 from __future__ import annotations
 
+import datetime as dt
 import stat
 import textwrap
 from pathlib import Path
@@ -11,6 +12,7 @@ from pathlib import Path
 import pytest
 from cli_runner import dagcheck
 
+from dagcheck.config import RuleOptions
 from dagcheck.engine import Options
 from dagcheck.fixes import Edit, Fix, Source
 from dagcheck.fixes.apply import fix_file
@@ -227,10 +229,9 @@ RETRIES_FIXED = [
             BashOperator(task_id="b", bash_command="b")
         """,
         """\
-        from datetime import datetime
+        from datetime import datetime, timedelta
         from airflow.providers.standard.operators.bash import BashOperator
         from airflow.sdk import DAG
-        from datetime import timedelta
 
         with DAG("d", schedule="@daily", start_date=datetime(2024, 1, 1), default_args={"retries": 2, "retry_delay": timedelta(minutes=5)}):
             BashOperator(task_id="a", bash_command="a")
@@ -352,10 +353,9 @@ UNSAFE_FIXED = [
             BashOperator(task_id="a", bash_command="a")
         """,
         """\
-        from datetime import datetime
+        from datetime import datetime, timedelta
         from airflow.providers.standard.operators.bash import BashOperator
         from airflow.sdk import DAG
-        from datetime import timedelta
 
         default_args = {"owner": "sales", "retries": 1, "execution_timeout": timedelta(hours=1)}
 
@@ -529,3 +529,269 @@ def test_tags_fix_writes_the_configured_tags_and_only_when_there_are_some(
     ).replace("tags=[]", 'tags=["team:data", "daily"]')
     untagged = fix_file(path, Options(select=("DC501",)), unsafe=True)
     assert not untagged.changed
+
+
+ALERTING = RuleOptions(
+    failure_callback="plugins.alerts.notify",
+    deadline_callback="plugins.alerts.page_on_call",
+    fix_start_date=dt.date(2024, 1, 1),
+    fix_max_retry_delay=1800,
+)
+
+POLICY_FIXED = [
+    pytest.param(
+        """\
+        import datetime as dt
+
+        from airflow.providers.standard.operators.bash import BashOperator
+        from airflow.sdk import DAG
+
+        with DAG("d", schedule="@daily", start_date=dt.datetime(2024, 1, 1), default_args={"retries": 2}):
+            BashOperator(task_id="a", bash_command="a")
+            BashOperator(task_id="b", bash_command="b")
+        """,
+        """\
+        import datetime as dt
+
+        from airflow.providers.standard.operators.bash import BashOperator
+        from airflow.sdk import DAG
+
+        with DAG("d", schedule="@daily", start_date=dt.datetime(2024, 1, 1), default_args={"retries": 2, "retry_exponential_backoff": True, "max_retry_delay": dt.timedelta(minutes=30)}):
+            BashOperator(task_id="a", bash_command="a")
+            BashOperator(task_id="b", bash_command="b")
+        """,
+        "DC203",
+        id="DC203-backoff-in-default-args-naming-timedelta-as-the-file-does",
+    ),
+    pytest.param(
+        """\
+        from airflow.providers.standard.operators.bash import BashOperator
+        from airflow.sdk import DAG
+
+        default_args = {
+            "retries": 3,
+            "retry_exponential_backoff": True,  # the warehouse restarts slowly
+        }
+        with DAG("d", schedule=None, default_args=default_args):
+            BashOperator(task_id="a", bash_command="a")
+            BashOperator(task_id="b", bash_command="b", retries=1, retry_exponential_backoff=True)
+        """,
+        """\
+        from airflow.providers.standard.operators.bash import BashOperator
+        from airflow.sdk import DAG
+        from datetime import timedelta
+
+        default_args = {
+            "retries": 3,
+            "retry_exponential_backoff": True,  # the warehouse restarts slowly
+            "max_retry_delay": timedelta(minutes=30),
+        }
+        with DAG("d", schedule=None, default_args=default_args):
+            BashOperator(task_id="a", bash_command="a")
+            BashOperator(task_id="b", bash_command="b", retries=1, retry_exponential_backoff=True, max_retry_delay=timedelta(minutes=30))
+        """,
+        "DC204",
+        id="DC204-cap-beside-each-backoff-keeping-the-comment-on-its-line",
+    ),
+    pytest.param(
+        """\
+        from airflow.providers.standard.operators.bash import BashOperator
+        from airflow.sdk import DAG, dag
+
+        @dag(schedule=None)
+        def nightly():
+            BashOperator(task_id="a", bash_command="a")
+
+        nightly()
+        """,
+        """\
+        from airflow.providers.standard.operators.bash import BashOperator
+        from airflow.sdk import DAG, dag
+        from plugins.alerts import notify
+
+        @dag(schedule=None, default_args={"on_failure_callback": notify})
+        def nightly():
+            BashOperator(task_id="a", bash_command="a")
+
+        nightly()
+        """,
+        "DC601",
+        id="DC601-configured-callback-imported-into-an-at-dag",
+    ),
+    pytest.param(
+        """\
+        from airflow.models import DAG
+        from airflow.utils.dates import days_ago
+
+        with DAG("d", schedule="@daily", start_date=days_ago(2), catchup=False):
+            pass
+        """,
+        """\
+        from airflow.models import DAG
+        from airflow.utils.dates import days_ago
+        import pendulum
+
+        with DAG("d", schedule="@daily", start_date=pendulum.datetime(2024, 1, 1, tz="UTC"), catchup=False):
+            pass
+        """,
+        "DC101",
+        id="DC101-fixed-start-date-with-pendulum-imported",
+    ),
+    pytest.param(
+        """\
+        import pendulum as pdl
+        from airflow.sdk import dag
+
+        @dag(schedule="@hourly", start_date=pdl.now("UTC").subtract(days=1))
+        def hourly(): ...
+
+        hourly()
+        """,
+        """\
+        import pendulum as pdl
+        from airflow.sdk import dag
+
+        @dag(schedule="@hourly", start_date=pdl.datetime(2024, 1, 1, tz="UTC"))
+        def hourly(): ...
+
+        hourly()
+        """,
+        "DC101",
+        id="DC101-pendulum-named-as-the-file-names-it",
+    ),
+    pytest.param(
+        """\
+        from datetime import timedelta
+
+        import pendulum
+        from airflow.providers.standard.operators.bash import BashOperator
+        from airflow.sdk import DAG
+
+        with DAG(
+            "sales_daily",
+            schedule="@daily",
+            start_date=pendulum.datetime(2024, 1, 1),
+            sla_miss_callback=print,
+        ):
+            BashOperator(task_id="load", bash_command="load.sh", sla=timedelta(hours=2))
+            BashOperator(
+                task_id="report",
+                bash_command="report.sh",
+                sla=timedelta(hours=2),  # the report is due
+                pool="reports",
+            )
+        """,
+        """\
+        from datetime import timedelta
+
+        import pendulum
+        from airflow.providers.standard.operators.bash import BashOperator
+        from airflow.sdk import DAG, DeadlineAlert, DeadlineReference, AsyncCallback
+        from plugins.alerts import page_on_call
+
+        with DAG(
+            "sales_daily",
+            schedule="@daily",
+            start_date=pendulum.datetime(2024, 1, 1),
+            deadline=DeadlineAlert(reference=DeadlineReference.DAGRUN_QUEUED_AT, interval=timedelta(hours=2), callback=AsyncCallback(page_on_call)),
+        ):
+            BashOperator(task_id="load", bash_command="load.sh")
+            BashOperator(
+                task_id="report",
+                bash_command="report.sh",
+                pool="reports",
+            )
+        """,
+        "DC301",
+        id="DC301-slas-and-miss-callback-become-one-deadline",
+    ),
+]
+
+POLICY_UNCHANGED = [
+    pytest.param(
+        """\
+        from airflow.providers.standard.operators.bash import BashOperator
+        from airflow.sdk import DAG
+
+        with DAG("d", schedule=None, default_args={"retries": 2}):
+            BashOperator(task_id="a", bash_command="a", retry_exponential_backoff=False)
+            BashOperator(task_id="b", bash_command="b", retry_exponential_backoff=True, max_retry_delay=60)
+        """,
+        "DC203",
+        id="DC203-backoff-written-off-stays-off",
+    ),
+    pytest.param(
+        """\
+        from airflow.providers.standard.operators.bash import BashOperator
+        from airflow.sdk import DAG
+
+        def notify(context): ...
+
+        with DAG("d", schedule=None):
+            BashOperator(task_id="a", bash_command="a")
+        """,
+        "DC601",
+        id="DC601-the-name-is-taken-in-the-file",
+    ),
+    pytest.param(
+        """\
+        from datetime import datetime
+
+        from airflow.sdk import DAG
+
+        with DAG("d", schedule="@daily", start_date=datetime(2024, 1, 1), end_date=datetime.now()):
+            pass
+        """,
+        "DC101",
+        id="DC101-a-dynamic-end-date-has-no-fixed-replacement",
+    ),
+    pytest.param(
+        """\
+        from datetime import timedelta
+
+        from airflow.providers.standard.operators.bash import BashOperator
+        from airflow.sdk import DAG
+
+        with DAG("d", schedule="@daily"):
+            BashOperator(task_id="load", bash_command="load.sh", sla=timedelta(hours=1))
+            BashOperator(task_id="report", bash_command="report.sh", sla=timedelta(hours=3))
+        """,
+        "DC301",
+        id="DC301-slas-of-different-lengths-are-left-to-the-author",
+    ),
+]
+
+
+def policy_fixed_text(tmp_path: Path, source: str, select: str, policy: RuleOptions) -> str:
+    path = tmp_path / "pipeline.py"
+    path.write_text(textwrap.dedent(source))
+    options = Options(select=(select,), policy=policy, target_airflow="3")
+    result = fix_file(path, options, unsafe=True)
+    assert result.error is None
+    return result.fixed
+
+
+@pytest.mark.parametrize(("source", "expected", "select"), POLICY_FIXED)
+def test_fix_from_the_team_policy(tmp_path: Path, source: str, expected: str, select: str) -> None:
+    assert policy_fixed_text(tmp_path, source, select, ALERTING) == textwrap.dedent(expected)
+
+
+@pytest.mark.parametrize(("source", "select"), POLICY_UNCHANGED)
+def test_no_fix_from_the_team_policy(tmp_path: Path, source: str, select: str) -> None:
+    assert policy_fixed_text(tmp_path, source, select, ALERTING) == textwrap.dedent(source)
+
+
+@pytest.mark.parametrize(
+    ("source", "expected", "select"), [p for p in POLICY_FIXED if p.values[2] in ("DC301", "DC601")]
+)
+def test_callback_fixes_need_a_configured_callback(
+    tmp_path: Path, source: str, expected: str, select: str
+) -> None:
+    assert policy_fixed_text(tmp_path, source, select, RuleOptions()) == textwrap.dedent(source)
+
+
+def test_start_date_fix_defaults_to_the_first_of_this_month_in_utc(tmp_path: Path) -> None:
+    source = POLICY_FIXED[3].values[0]
+    today = dt.datetime.now(dt.timezone.utc).date()
+    fixed = policy_fixed_text(tmp_path, source, "DC101", RuleOptions())
+    assert f'pendulum.datetime({today.year}, {today.month}, 1, tz="UTC")' in fixed

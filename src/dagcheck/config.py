@@ -6,6 +6,8 @@ the key, which the CLI prints and exits 2 on.
 
 from __future__ import annotations
 
+import datetime as dt
+import re
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,6 +25,10 @@ class ConfigError(Exception):
     pass
 
 
+# An importable callable: a module path and the name in it.
+_DOTTED_PATH = re.compile(r"[A-Za-z_]\w*(\.[A-Za-z_]\w*)+")
+
+
 @dataclass(frozen=True)
 class RuleOptions:
     """Team policy that rules read."""
@@ -33,13 +39,22 @@ class RuleOptions:
     # What the unsafe fixes write: retries and the delay between them, in seconds.
     fix_retries: int = 2
     fix_retry_delay: int = 300
-    # Timeouts the unsafe fixes write, in seconds: a task's, a DAG run's, a Prefect flow's or
-    # task's.
+    # The longest wait between retries the backoff fix writes, in seconds.
+    fix_max_retry_delay: int = 3600
     # Tags the unsafe fix for DC501 gives an untagged DAG (none: no fix is offered).
     fix_tags: tuple[str, ...] = ()
+    # Timeouts the unsafe fixes write, in seconds: a task's, a DAG run's, a Prefect flow's or
+    # task's.
     fix_execution_timeout: int = 3600
     fix_dagrun_timeout: int = 6 * 3600
     fix_timeout_seconds: int = 3600
+    # The fixed start_date that replaces one read from the clock (None: the first of the
+    # current month, UTC).
+    fix_start_date: dt.date | None = None
+    # The team's alerting, as importable dotted paths: a failure callback for DAGs that alert
+    # nobody, and the (async) callback of the DeadlineAlert that replaces an SLA on Airflow 3.
+    failure_callback: str | None = None
+    deadline_callback: str | None = None
 
 
 @dataclass(frozen=True)
@@ -119,6 +134,7 @@ def _parse(path: Path, table: dict[str, Any]) -> Config:
         "fail-on", "target-airflow", "target-prefect", "min-retries", "allowed-tags",
         "required-tags", "baseline", "fix-retries", "fix-retry-delay",
         "fix-execution-timeout", "fix-dagrun-timeout", "fix-timeout-seconds", "fix-tags",
+        "fix-max-retry-delay", "fix-start-date", "failure-callback", "deadline-callback",
     }  # fmt: skip
     for key in table:
         if key not in known:
@@ -153,6 +169,25 @@ def _parse(path: Path, table: dict[str, Any]) -> Config:
     min_retries = whole_number("min-retries", 1, 0)
     fix_retries = whole_number("fix-retries", 2, 1)
     fix_retry_delay = whole_number("fix-retry-delay", 300, 0)
+
+    def dotted_path(key: str) -> str | None:
+        value = table.get(key)
+        if value is not None and not (isinstance(value, str) and _DOTTED_PATH.fullmatch(value)):
+            raise fail(key, f'expected an importable "module.name", not {value!r}')
+        return value
+
+    start_date = table.get("fix-start-date")
+    if start_date is not None and not isinstance(start_date, dt.date | str):
+        raise fail("fix-start-date", f"expected a date such as 2024-01-01, not {start_date!r}")
+    if isinstance(start_date, str):
+        try:
+            start_date = dt.date.fromisoformat(start_date)
+        except ValueError:
+            raise fail(
+                "fix-start-date", f"expected a date such as 2024-01-01, not {start_date!r}"
+            ) from None
+    if isinstance(start_date, dt.datetime):
+        start_date = start_date.date()
     fix_timeouts = {
         key: whole_number(f"fix-{key.replace('_', '-')}", default, 1)
         for key, default in (
@@ -184,6 +219,10 @@ def _parse(path: Path, table: dict[str, Any]) -> Config:
             fix_execution_timeout=fix_timeouts["execution_timeout"],
             fix_dagrun_timeout=fix_timeouts["dagrun_timeout"],
             fix_timeout_seconds=fix_timeouts["timeout_seconds"],
+            fix_max_retry_delay=whole_number("fix-max-retry-delay", 3600, 1),
+            fix_start_date=start_date,
+            failure_callback=dotted_path("failure-callback"),
+            deadline_callback=dotted_path("deadline-callback"),
         ),
         source=path,
         root=path.parent,

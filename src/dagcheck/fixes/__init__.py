@@ -35,10 +35,29 @@ class Edit:
 
 @dataclass(frozen=True)
 class Import:
-    """``from module import name``, added unless the file already has it."""
+    """``from module import name``, or ``import module`` when there is no name."""
 
     module: str
-    name: str
+    name: str | None = None
+
+    @property
+    def qualname(self) -> str:
+        return f"{self.module}.{self.name}" if self.name else self.module
+
+    @property
+    def bound_name(self) -> str:
+        """The name the import binds."""
+        return self.name or self.module.partition(".")[0]
+
+
+@dataclass(frozen=True)
+class KeyedValue:
+    """A ``keyword=value`` argument of a call or a ``"key": value`` entry of a dict."""
+
+    container: cst.Call | cst.Dict
+    items: list[Any]
+    item: cst.Arg | cst.DictElement
+    key: str
 
 
 @dataclass
@@ -146,11 +165,60 @@ class Source:
         if indent.strip() == "":  # the last item starts a line of its own
             has_comma = isinstance(last.comma, cst.Comma)
             after = end + 1 if has_comma and self.text[end : end + 1] == "," else end
+            line_end = self.text.find("\n", after)
+            line_end = len(self.text) if line_end < 0 else line_end
+            rest = self.text[after:line_end].rstrip("\r")
+            if rest.strip().startswith("#"):  # the item's own comment stays on its line
+                after += len(rest)
             comma = "" if has_comma else ","
             newline = self.module.default_newline
             lines = "".join(f"{newline}{indent}{text}," for text in texts)
             return Edit(after, after, comma + lines)
         return Edit(end, end, "".join(f", {text}" for text in texts))
+
+    def keyed_value_at(self, span: Span) -> KeyedValue | None:
+        """The ``keyword=value`` argument or ``"key": value`` dict entry whose value starts
+        where ``span`` starts (a setting's span is its value's)."""
+        for node in self._positions:
+            if isinstance(node, cst.Call):
+                items: Sequence[cst.Arg | cst.DictElement | cst.BaseDictElement] = node.args
+            elif isinstance(node, cst.Dict):
+                items = node.elements
+            else:
+                continue
+            for item in items:
+                if isinstance(item, cst.Arg) and item.keyword is not None:
+                    key = item.keyword.value
+                elif isinstance(item, cst.DictElement) and isinstance(item.key, cst.SimpleString):
+                    key = str(item.key.evaluated_value)
+                else:
+                    continue
+                if self.starts_at(item.value, span):
+                    return KeyedValue(node, list(items), item, key)
+        return None
+
+    def remove(self, keyed: KeyedValue) -> Edit:
+        """An edit removing an argument or dict entry with its comma: its whole line when it
+        has one of its own, else up to the next item, else back to the previous one."""
+        items, item = keyed.items, keyed.item
+        index = next(i for i, candidate in enumerate(items) if candidate is item)
+        position = self._positions[item]
+        start = self.offset(position.line, position.column)
+        end = self.offset(position.end_line, position.end_column)
+        with_comma = end + 1 if self.text[end : end + 1] == "," else end
+        line_start = self._line_starts[position.line - 1]
+        line_end = self.text.find("\n", with_comma)
+        line_end = len(self.text) if line_end < 0 else line_end + 1
+        rest = self.text[with_comma:line_end].strip()
+        if self.text[line_start:start].strip() == "" and (not rest or rest.startswith("#")):
+            return Edit(line_start, line_end, "")
+        if index + 1 < len(items):
+            following = self._positions[items[index + 1]]
+            return Edit(start, self.offset(following.line, following.column), "")
+        if index > 0:  # the last item: from the end of the one before, keeping its comma
+            previous = self._positions[items[index - 1]]
+            return Edit(self.offset(previous.end_line, previous.end_column), end, "")
+        return Edit(start, with_comma, "")
 
     @functools.cached_property
     def imported(self) -> dict[str, str]:
@@ -163,25 +231,91 @@ class Source:
                         bind_import(scope, small, None)
         return {n: v.qualname for n, v in scope.names.items() if isinstance(v, ImportedName)}
 
-    def import_edit(self, imports: list[Import]) -> Edit | None:
-        """One edit adding the imports the file lacks, after its last top-level import."""
-        missing = [
-            i for i in dict.fromkeys(imports) if self.imported.get(i.name) != f"{i.module}.{i.name}"
-        ]
-        if not missing:
+    @functools.cached_property
+    def bound(self) -> set[str]:
+        """Every name the module binds at its top level, however."""
+        names = set(self.imported)
+        for statement in self.module.body:
+            if isinstance(statement, cst.FunctionDef | cst.ClassDef):
+                names.add(statement.name.value)
+        for node in self.nodes(cst.AssignTarget):
+            assert isinstance(node, cst.AssignTarget)
+            if isinstance(node.target, cst.Name):
+                names.add(node.target.value)
+        return names
+
+    def use(self, wanted: Import) -> tuple[str, list[Import]] | None:
+        """How new code names an imported thing, the way the file already does (``timedelta``,
+        ``dt.timedelta``, ``pendulum``), and the import to add when it has none; None when the
+        name is already taken by something else."""
+        for local, qualname in self.imported.items():
+            if qualname == wanted.qualname:
+                return local, []
+        if wanted.name is not None:
+            for local, qualname in self.imported.items():
+                if qualname == wanted.module:
+                    return f"{local}.{wanted.name}", []
+        if wanted.bound_name in self.bound:
             return None
-        lines = "".join(
-            f"from {i.module} import {i.name}{self.module.default_newline}" for i in missing
-        )
+        return wanted.bound_name, [wanted]
+
+    def import_edits(self, imports: list[Import], untouchable: list[Edit]) -> list[Edit]:
+        """Edits adding the imports the file lacks: names joined to the file's own
+        ``from module import ...`` (unless another edit rewrites it), the rest on new lines
+        after the last top-level import."""
+        missing = [
+            i for i in dict.fromkeys(imports) if self.imported.get(i.bound_name) != i.qualname
+        ]
+        edits, new_lines = [], []
+        by_module: dict[str, list[Import]] = {}
+        for wanted in missing:
+            by_module.setdefault(wanted.module if wanted.name else "", []).append(wanted)
+        for module, wanted_here in by_module.items():
+            if not module:
+                new_lines += [f"import {w.module}" for w in wanted_here]
+                continue
+            names = [w.name for w in wanted_here if w.name]
+            statement = self._from_import(module, untouchable)
+            if statement is None:
+                new_lines.append(f"from {module} import {', '.join(names)}")
+            else:
+                edits.append(self._append(statement, statement.names, names))  # type: ignore[arg-type]
+        if new_lines:
+            edits.append(self._new_import_lines(new_lines))
+        return edits
+
+    def _from_import(self, module: str, untouchable: list[Edit]) -> cst.ImportFrom | None:
+        """The file's top-level ``from module import a, b`` that new names can join."""
+        for statement in self.module.body:
+            if not isinstance(statement, cst.SimpleStatementLine):
+                continue
+            for small in statement.body:
+                if (
+                    isinstance(small, cst.ImportFrom)
+                    and not small.relative
+                    and small.module is not None
+                    and self.module.code_for_node(small.module) == module
+                    and not isinstance(small.names, cst.ImportStar)
+                ):
+                    written = self.replace(small, "")
+                    if not any(
+                        e.start < written.end and written.start < e.end for e in untouchable
+                    ):
+                        return small
+        return None
+
+    def _new_import_lines(self, lines: list[str]) -> Edit:
+        newline = self.module.default_newline
+        text = "".join(line + newline for line in lines)
         anchor = _after_last_import(self.module)
         if anchor is None:
-            return Edit(0, 0, lines)
+            return Edit(0, 0, text)
         position = self._positions[anchor]
         at = self.offset(position.end_line, position.end_column)
         if at == 0 or self.text[at - 1] != "\n":  # after the statement's own line break
             newline_end = self.text.find("\n", at)
             at = len(self.text) if newline_end < 0 else newline_end + 1
-        return Edit(at, at, lines)
+        return Edit(at, at, text)
 
 
 def _after_last_import(module: cst.Module) -> cst.CSTNode | None:
@@ -242,8 +376,7 @@ def proposed_fix(finding: Finding, policy: RuleOptions) -> tuple[Source, Fix, li
     fix = fix_finding(source, finding, policy)
     if fix is None:
         return None
-    import_edit = source.import_edit(fix.imports)
-    return source, fix, [*fix.edits, *([import_edit] if import_edit else [])]
+    return source, fix, [*fix.edits, *source.import_edits(fix.imports, fix.edits)]
 
 
 @functools.lru_cache(maxsize=64)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 
 import libcst as cst
@@ -39,11 +40,11 @@ def retries_in_default_args(source: Source, finding: Finding, policy: RuleOption
     takes longer. Retries written as 0 are a choice and stay."""
     if finding.message.startswith("retries=0"):
         return None  # written on the task or in default_args: an explicit choice
-    entries = {
-        "retries": str(policy.fix_retries),
-        "retry_delay": _timedelta(policy.fix_retry_delay),
-    }
-    return _into_default_args(source, finding, entries, required="retries")
+    delay = _timedelta(source, policy.fix_retry_delay)
+    if delay is None:
+        return None
+    entries = {"retries": str(policy.fix_retries), "retry_delay": delay[0]}
+    return _into_default_args(source, finding, entries, delay[1], required="retries")
 
 
 @fixer("DC401")
@@ -52,8 +53,11 @@ def execution_timeout_in_default_args(
 ) -> Fix | None:
     """Tasks without an execution_timeout -> one in the DAG's default_args, from
     fix-execution-timeout. Unsafe: a task running longer is now killed and fails."""
-    entries = {"execution_timeout": _timedelta(policy.fix_execution_timeout)}
-    return _into_default_args(source, finding, entries, required="execution_timeout")
+    timeout = _timedelta(source, policy.fix_execution_timeout)
+    if timeout is None:
+        return None
+    entries = {"execution_timeout": timeout[0]}
+    return _into_default_args(source, finding, entries, timeout[1], required="execution_timeout")
 
 
 @fixer("DC402")
@@ -65,15 +69,19 @@ def dagrun_timeout(source: Source, finding: Finding, policy: RuleOptions) -> Fix
         return None
     if any(arg.keyword is not None and arg.keyword.value == "dagrun_timeout" for arg in dag.args):
         return None
-    value = _timedelta(policy.fix_dagrun_timeout)
-    return Fix([source.add_keyword(dag, "dagrun_timeout", value)], [_TIMEDELTA])
-
-
-_TIMEDELTA = Import("datetime", "timedelta")
+    timeout = _timedelta(source, policy.fix_dagrun_timeout)
+    if timeout is None:
+        return None
+    return Fix([source.add_keyword(dag, "dagrun_timeout", timeout[0])], timeout[1])
 
 
 def _into_default_args(
-    source: Source, finding: Finding, entries: dict[str, str], *, required: str
+    source: Source,
+    finding: Finding,
+    entries: dict[str, str],
+    imports: list[Import],
+    *,
+    required: str,
 ) -> Fix | None:
     """``entries`` added to the default_args of the finding's DAG: to the literal, to the
     module-level dict it names, or as a new default_args=. default_args built any other way
@@ -85,13 +93,13 @@ def _into_default_args(
     default_args = keywords.get("default_args")
     if default_args is None:
         literal = "{" + ", ".join(f'"{k}": {v}' for k, v in entries.items()) + "}"
-        return Fix([source.add_keyword(dag, "default_args", literal)], [_TIMEDELTA])
+        return Fix([source.add_keyword(dag, "default_args", literal)], imports)
     mapping = _dict_literal(source, default_args.value)
     if mapping is None or _has_key(mapping, required):
         return None
     missing = {f'"{k}"': v for k, v in entries.items() if not _has_key(mapping, k)}
-    imports = [_TIMEDELTA] if any("timedelta(" in v for v in missing.values()) else []
-    return Fix([source.add_entries(mapping, missing)], imports)
+    used = [i for i in imports if any(i.bound_name in v for v in missing.values())]
+    return Fix([source.add_entries(mapping, missing)], used)
 
 
 def _dag_call_of(source: Source, finding: Finding) -> cst.Call | None:
@@ -112,7 +120,25 @@ def _dag_call_of(source: Source, finding: Finding) -> cst.Call | None:
         for call in source.nodes(cst.Call)
         if isinstance(call, cst.Call) and _names_dag(source, call, finding.pipeline)
     ]
+    calls += [
+        decorator
+        for function in source.nodes(cst.FunctionDef)
+        if isinstance(function, cst.FunctionDef)
+        for decorator in (d.decorator for d in function.decorators)
+        if isinstance(decorator, cst.Call)
+        and _creates_a_dag(source, decorator) == "dag"
+        and _decorated_dag_id(function, decorator) == finding.pipeline
+    ]
     return calls[0] if len(calls) == 1 else None
+
+
+def _decorated_dag_id(function: cst.FunctionDef, decorator: cst.Call) -> str | None:
+    """The id of an ``@dag(...)`` DAG: its dag_id= when written, else the function's name."""
+    for arg in decorator.args:
+        if arg.keyword is not None and arg.keyword.value == "dag_id":
+            value = arg.value
+            return value.evaluated_value if isinstance(value, cst.SimpleString) else None  # type: ignore[return-value]
+    return function.name.value
 
 
 def _creates_a_dag(source: Source, call: cst.Call) -> str | None:
@@ -173,12 +199,18 @@ def _has_key(mapping: cst.Dict, key: str) -> bool:
     )
 
 
-def _timedelta(seconds: int) -> str:
+def _timedelta(source: Source, seconds: int) -> tuple[str, list[Import]] | None:
+    """``timedelta(...)`` of a number of seconds, as the file names timedelta, and the
+    import it needs."""
+    used = source.use(Import("datetime", "timedelta"))
+    if used is None:
+        return None
+    name, imports = used
     if seconds and seconds % 3600 == 0:
-        return f"timedelta(hours={seconds // 3600})"
+        return f"{name}(hours={seconds // 3600})", imports
     if seconds % 60 == 0:
-        return f"timedelta(minutes={seconds // 60})"
-    return f"timedelta(seconds={seconds})"
+        return f"{name}(minutes={seconds // 60})", imports
+    return f"{name}(seconds={seconds})", imports
 
 
 @fixer("DC501")
@@ -270,3 +302,118 @@ def _calls_dummy_operator(node: cst.CSTNode) -> bool:
 
 def _import_text(home: str) -> str:
     return f"from {home} import EmptyOperator"
+
+
+@fixer("DC203")
+def exponential_backoff(source: Source, finding: Finding, policy: RuleOptions) -> Fix | None:
+    """Retries at a fixed delay, left at Airflow's default -> ``retry_exponential_backoff=True``
+    and a ``max_retry_delay`` (fix-max-retry-delay) in the DAG's default_args. Unsafe: later
+    retries then wait longer. Backoff written off stays off."""
+    if source.keyed_value_at(finding.span) is not None:
+        return None  # retry_exponential_backoff=False written: a choice
+    cap = _timedelta(source, policy.fix_max_retry_delay)
+    if cap is None:
+        return None
+    entries = {"retry_exponential_backoff": "True", "max_retry_delay": cap[0]}
+    return _into_default_args(
+        source, finding, entries, cap[1], required="retry_exponential_backoff"
+    )
+
+
+@fixer("DC204")
+def max_retry_delay(source: Source, finding: Finding, policy: RuleOptions) -> Fix | None:
+    """Exponential backoff without a cap -> ``max_retry_delay`` (fix-max-retry-delay) next
+    to it: on the task, or in the default_args that turn the backoff on. Unsafe: the longest
+    waits between retries get shorter."""
+    backoff = source.keyed_value_at(finding.span)
+    cap = _timedelta(source, policy.fix_max_retry_delay)
+    if backoff is None or backoff.key != "retry_exponential_backoff" or cap is None:
+        return None
+    if isinstance(backoff.container, cst.Call):
+        if any(arg.star for arg in backoff.container.args):
+            return None
+        return Fix([source.add_keyword(backoff.container, "max_retry_delay", cap[0])], cap[1])
+    if _has_key(backoff.container, "max_retry_delay"):
+        return None
+    return Fix([source.add_entries(backoff.container, {'"max_retry_delay"': cap[0]})], cap[1])
+
+
+@fixer("DC601")
+def failure_callback(source: Source, finding: Finding, policy: RuleOptions) -> Fix | None:
+    """A DAG that alerts nobody -> ``on_failure_callback`` in its default_args, the team's
+    callable from failure-callback, imported. Unsafe: every failed task now calls it."""
+    if policy.failure_callback is None:
+        return None
+    module, _, name = policy.failure_callback.rpartition(".")
+    callback = source.use(Import(module, name))
+    if callback is None:
+        return None
+    entries = {"on_failure_callback": callback[0]}
+    return _into_default_args(source, finding, entries, callback[1], required="on_failure_callback")
+
+
+@fixer("DC101")
+def fixed_start_date(source: Source, finding: Finding, policy: RuleOptions) -> Fix | None:
+    """A start_date read from the clock -> a fixed, timezone-aware ``pendulum.datetime``:
+    fix-start-date, or the first of the current month (UTC). Unsafe: the DAG's first
+    interval moves, and with catchup on, the runs since that date are created."""
+    start_date = source.keyed_value_at(finding.span)
+    pendulum = source.use(Import("pendulum"))
+    if start_date is None or start_date.key != "start_date" or pendulum is None:
+        return None  # an end_date read from the clock has no fixed date to take its place
+    day = policy.fix_start_date or dt.datetime.now(dt.timezone.utc).date().replace(day=1)
+    value = f'{pendulum[0]}.datetime({day.year}, {day.month}, {day.day}, tz="UTC")'
+    return Fix([source.replace(start_date.item.value, value)], pendulum[1])
+
+
+@fixer("DC301")
+def sla_to_deadline(source: Source, finding: Finding, policy: RuleOptions) -> Fix | None:
+    """``sla=`` on Airflow 3, which ignores it -> a ``deadline=DeadlineAlert(...)`` on the DAG
+    with the same interval and the team's deadline-callback, and the sla removed; then
+    ``sla_miss_callback=`` removed once the DAG has a deadline. Only when the file's SLAs
+    share one interval, so that none is lost. Unsafe: a late run now calls the callback
+    (DeadlineAlert needs Airflow 3.1)."""
+    written = source.keyed_value_at(finding.span)
+    dag = _dag_call_of(source, finding)
+    if policy.deadline_callback is None or written is None or dag is None:
+        return None
+    has_deadline = any(a.keyword is not None and a.keyword.value == "deadline" for a in dag.args)
+    removal = source.remove(written)
+    if written.key == "sla_miss_callback":
+        return Fix([removal]) if has_deadline else None
+    if written.key != "sla" or len(_sla_intervals(source)) != 1:
+        return None
+    if has_deadline:
+        return Fix([removal])
+    if any(arg.star for arg in dag.args):
+        return None
+    names = [
+        source.use(Import("airflow.sdk", name))
+        for name in ("DeadlineAlert", "DeadlineReference", "AsyncCallback")
+    ]
+    module, _, callable_name = policy.deadline_callback.rpartition(".")
+    callback = source.use(Import(module, callable_name))
+    if callback is None or any(name is None for name in names):
+        return None
+    (alert, alert_import), (reference, reference_import), (wrapper, wrapper_import) = names  # type: ignore[misc]
+    interval = source.module.code_for_node(written.item.value)
+    deadline = (
+        f"{alert}(reference={reference}.DAGRUN_QUEUED_AT, interval={interval}, "
+        f"callback={wrapper}({callback[0]}))"
+    )
+    imports = [*alert_import, *reference_import, *wrapper_import, *callback[1]]
+    return Fix([removal, source.add_keyword(dag, "deadline", deadline)], imports)
+
+
+def _sla_intervals(source: Source) -> set[str]:
+    """The distinct intervals written as ``sla=`` or ``"sla":`` in the file."""
+    intervals = set()
+    for node in source.nodes(cst.Arg):
+        assert isinstance(node, cst.Arg)
+        if node.keyword is not None and node.keyword.value == "sla":
+            intervals.add(source.module.code_for_node(node.value))
+    for node in source.nodes(cst.DictElement):
+        assert isinstance(node, cst.DictElement)
+        if isinstance(node.key, cst.SimpleString) and node.key.evaluated_value == "sla":
+            intervals.add(source.module.code_for_node(node.value))
+    return intervals

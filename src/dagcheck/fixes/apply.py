@@ -68,9 +68,7 @@ def fix_file(path: Path, options: Options, *, unsafe: bool) -> FixedFile:
             edits.extend(fix.edits)
             imports.extend(fix.imports)
             fixed[finding.code] += 1
-        import_edit = source.import_edit(imports)
-        if import_edit is not None:
-            edits.append(import_edit)
+        edits.extend(source.import_edits(imports, edits))
         new_body = _apply(body, edits)
         if new_body == body:
             break

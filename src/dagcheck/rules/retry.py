@@ -126,8 +126,9 @@ def retries_without_backoff(pipeline: Pipeline, policy: RuleOptions) -> Iterator
     for task in tasks:
         backoff = task.setting("retry_exponential_backoff")
         if backoff is not None and backoff.known and backoff.value in (False, 0):
+            written = backoff.provenance is not Provenance.DEFAULT and backoff.span
             yield Report(
-                task.span,
+                written or task.span,
                 f"{describe(pipeline, task)} retries at a fixed delay; "
                 "retry_exponential_backoff=True spaces retries out while a dependency recovers",
                 task,
