@@ -138,3 +138,43 @@ def test_fixing_the_prefect_fixtures(tmp_path: Path) -> None:
         assert "misuse_task_hook_not_list.py" not in errors
         # What no fix touches still fails as before (tags= on a flow, Prefect 2 APIs).
         assert set(errors) <= set(REFUSED_AT_IMPORT)
+
+
+def test_fixed_sla_and_start_date_load_in_airflow(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The DeadlineAlert and pendulum code the DC301 and DC101 fixes write is accepted by the
+    installed Airflow's DagBag."""
+    if not example_dags_folders():
+        pytest.skip("Airflow is not installed in this environment")
+    (tmp_path / "pyproject.toml").write_text(FIX_CONFIG)
+    (tmp_path / "alerts").mkdir()
+    (tmp_path / "alerts" / "team_alerts.py").write_text(ALERTS)
+    monkeypatch.setenv("PYTHONPATH", str(tmp_path / "alerts"))
+    dags = tmp_path / "dags"
+    dags.mkdir()
+    (dags / "sales.py").write_text(SLA_DAG)
+    fixed = dagcheck("fix", "--unsafe-fixes", "--select", "DC101,DC301", "dags", cwd=tmp_path)
+    assert fixed.returncode == 0, fixed.stdout + fixed.stderr
+    text = (dags / "sales.py").read_text()
+    assert "deadline=DeadlineAlert(" in text and "sla" not in text.replace("sales", "")
+    dump = run_dagbag_dump(dags, airflow_home=tmp_path / "home")
+    assert not dump["import_errors"]
+    assert shape(dump) == {"sales_daily": ["load", "report"]}
+
+
+SLA_DAG = """\
+import datetime
+
+from airflow.providers.standard.operators.bash import BashOperator
+from airflow.sdk import DAG
+
+with DAG(
+    "sales_daily",
+    schedule="@daily",
+    start_date=datetime.datetime.now() - datetime.timedelta(days=1),
+    sla_miss_callback=print,
+):
+    BashOperator(task_id="load", bash_command="load.sh", sla=datetime.timedelta(hours=2))
+    BashOperator(task_id="report", bash_command="report.sh", sla=datetime.timedelta(hours=2))
+"""
