@@ -1,4 +1,4 @@
-"""The command line: ``dagcheck check``, ``dagcheck model``.
+"""The command line: ``dagcheck check``, ``fix``, ``review``, ``runbook``, ``model``, ...
 
 Heavy modules (libcst, the builders) are imported inside the commands so that ``--help`` and
 ``--version`` stay instant.
@@ -68,6 +68,48 @@ def _config(paths: tuple[Path, ...], config_path: Path | None) -> Config:
         raise ConfigFailure(str(error)) from None
 
 
+def _options(
+    config: Config,
+    target_airflow: str | None,
+    target_prefect: str | None,
+    exclude: tuple[str, ...],
+    select: str | None,
+    ignore: str | None,
+) -> Options:
+    """The engine's options: the command line over the config."""
+    from dagcheck.engine import Options
+
+    return Options(
+        target_airflow=target_airflow or config.target_airflow,
+        target_prefect=target_prefect or config.target_prefect,
+        exclude=(*config.exclude, *exclude),
+        select=(*(_codes(select) if select is not None else config.select), *config.extend_select),
+        ignore=(*config.ignore, *_codes(ignore)),
+        per_file_ignores=config.per_file_ignores,
+        severity=config.severity,
+        policy=config.rule_options,
+        root=config.root,
+    )
+
+
+_SELECT = click.option(
+    "--select",
+    metavar="CODES",
+    help="Comma-separated rule codes or prefixes to run (DC2: the retry area).  "
+    "[default: every rule, or select in the config]",
+)
+_IGNORE = click.option(
+    "--ignore", metavar="CODES", help="Comma-separated codes or prefixes to skip."
+)
+_FAIL_ON = click.option(
+    "--fail-on",
+    type=click.Choice(["error", "warning", "info"]),
+    help="Lowest severity that makes the run fail (exit 1).  [default: warning]",
+)
+_EXIT_ZERO = click.option("--exit-zero", is_flag=True, help="Exit 0 even when there are findings.")
+# The review renderers of dagcheck.review.render, named here so that --help needs no import.
+REVIEW_FORMATS = ["text", "markdown", "json", "html"]
+
 _EXCLUDE = click.option(
     "--exclude",
     multiple=True,
@@ -92,13 +134,8 @@ def _codes(value: str | None) -> tuple[str, ...]:
 @_TARGET_PREFECT
 @_EXCLUDE
 @_CONFIG
-@click.option(
-    "--select",
-    metavar="CODES",
-    help="Comma-separated rule codes or prefixes to run (DC2: the retry area).  "
-    "[default: every rule, or select in the config]",
-)
-@click.option("--ignore", metavar="CODES", help="Comma-separated codes or prefixes to skip.")
+@_SELECT
+@_IGNORE
 @click.option(
     "--output-format",
     type=click.Choice(OUTPUT_FORMATS),
@@ -148,12 +185,8 @@ def _codes(value: str | None) -> tuple[str, ...]:
 )
 @click.option("--show-fixes", is_flag=True, help="With --fix: list the fixes applied, by file.")
 @click.option("--statistics", is_flag=True, help="Print how many findings each rule has.")
-@click.option(
-    "--fail-on",
-    type=click.Choice(["error", "warning", "info"]),
-    help="Lowest severity that makes the run fail (exit 1).  [default: warning]",
-)
-@click.option("--exit-zero", is_flag=True, help="Exit 0 even when there are findings.")
+@_FAIL_ON
+@_EXIT_ZERO
 def check(
     paths: tuple[Path, ...],
     target_airflow: str | None,
@@ -182,22 +215,11 @@ def check(
     Exit 0 when nothing at or above --fail-on was found, 1 when something was, 2 on a usage
     error.
     """
-    from dagcheck.engine import Options, run
-    from dagcheck.findings import Severity
+    from dagcheck.engine import run
     from dagcheck.report import ReportContext, reporter
 
     config = _config(paths, config_path)
-    options = Options(
-        target_airflow=target_airflow or config.target_airflow,
-        target_prefect=target_prefect or config.target_prefect,
-        exclude=(*config.exclude, *exclude),
-        select=(*(_codes(select) if select is not None else config.select), *config.extend_select),
-        ignore=(*config.ignore, *_codes(ignore)),
-        per_file_ignores=config.per_file_ignores,
-        severity=config.severity,
-        policy=config.rule_options,
-        root=config.root,
-    )
+    options = _options(config, target_airflow, target_prefect, exclude, select, ignore)
     models = run(list(paths), options)
     findings = sorted((f for m in models for f in m.findings), key=lambda f: f.sort_key)
     if fix or diff:
@@ -228,9 +250,155 @@ def check(
             reporter(output_format)(findings, out, context)
     else:
         reporter(output_format)(findings, sys.stdout, context)
+    sys.exit(_exit_code(findings, config, fail_on, exit_zero))
+
+
+def _exit_code(
+    findings: list[Finding], config: Config, fail_on: str | None, exit_zero: bool
+) -> int:
+    """1 when a finding is at or above the --fail-on severity (and not --exit-zero), else 0."""
+    from dagcheck.findings import Severity
+
     threshold = (Severity(fail_on) if fail_on else config.fail_on).rank
     failing = any(f.severity.rank >= threshold for f in findings)
-    sys.exit(1 if failing and not exit_zero else 0)
+    return 1 if failing and not exit_zero else 0
+
+
+_NOW = click.option(
+    "--now",
+    metavar="WHEN",
+    help="ISO date and time the next runs are computed from (e.g. 2025-01-01T00:00Z), for "
+    "reproducible reports.  [default: now]",
+)
+
+
+def _review(paths: tuple[Path, ...], options: Options, now: str | None) -> Any:
+    """Check PATHS and review every pipeline found."""
+    import datetime as dt
+
+    from dagcheck.engine import run
+    from dagcheck.review import build_review
+
+    moment = dt.datetime.now(dt.timezone.utc)
+    if now is not None:
+        try:
+            moment = dt.datetime.fromisoformat(now.replace("Z", "+00:00"))
+        except ValueError:
+            raise click.BadParameter(
+                f"not an ISO date and time: {now!r}", param_hint="--now"
+            ) from None
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=dt.timezone.utc)
+    models = run(list(paths), options)
+    root = _git_root(Path.cwd()) or Path.cwd()
+    return build_review(models, options, root, moment)
+
+
+@cli.command()
+@_PATHS
+@_TARGET
+@_TARGET_PREFECT
+@_EXCLUDE
+@_CONFIG
+@_SELECT
+@_IGNORE
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(REVIEW_FORMATS),
+    default="text",
+    show_default=True,
+    help="text for the terminal, markdown for a pull-request comment or "
+    "$GITHUB_STEP_SUMMARY (graphs as Mermaid), json for tools, html for a self-contained page.",
+)
+@click.option(
+    "--output-file",
+    type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    help="Write the review to this file instead of standard output.",
+)
+@_NOW
+@_FAIL_ON
+@_EXIT_ZERO
+def review(
+    paths: tuple[Path, ...],
+    target_airflow: str | None,
+    target_prefect: str | None,
+    exclude: tuple[str, ...],
+    config_path: Path | None,
+    select: str | None,
+    ignore: str | None,
+    output_format: str,
+    output_file: Path | None,
+    now: str | None,
+    fail_on: str | None,
+    exit_zero: bool,
+) -> None:
+    """Review each pipeline under PATHS against the operational checklist: a scorecard, key
+    facts, findings by checklist item, and the dependency graph.
+
+    Exit 0 when nothing at or above --fail-on was found, 1 when something was, 2 on a usage
+    error (as `dagcheck check`).
+    """
+    from dagcheck.review.render import RenderOptions, renderer
+
+    config = _config(paths, config_path)
+    options = _options(config, target_airflow, target_prefect, exclude, select, ignore)
+    result = _review(paths, options, now)
+    if output_file is not None:
+        with _atomic_output(output_file) as out:
+            renderer(output_format)(result, out, RenderOptions(color=False))
+    else:
+        color = sys.stdout.isatty() and output_format == "text"
+        renderer(output_format)(result, sys.stdout, RenderOptions(color=color))
+    sys.exit(_exit_code(result.all_findings(), config, fail_on, exit_zero))
+
+
+@cli.command()
+@_PATHS
+@_TARGET
+@_TARGET_PREFECT
+@_EXCLUDE
+@_CONFIG
+@_SELECT
+@_IGNORE
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder of the runbooks, one <pipeline_id>.md each.  [default: runbook-dir in the "
+    "config, else runbooks]",
+)
+@click.option(
+    "--check",
+    "check_only",
+    is_flag=True,
+    help="Write nothing; exit 1 when a runbook is missing or its generated sections are stale.",
+)
+@_NOW
+def runbook(
+    paths: tuple[Path, ...],
+    target_airflow: str | None,
+    target_prefect: str | None,
+    exclude: tuple[str, ...],
+    config_path: Path | None,
+    select: str | None,
+    ignore: str | None,
+    out_dir: Path | None,
+    check_only: bool,
+    now: str | None,
+) -> None:
+    """Write a runbook skeleton for each pipeline under PATHS, or update it: generated
+    sections are rewritten, the sections people fill in are kept byte for byte."""
+    from dagcheck.runbook import sync_runbooks
+
+    config = _config(paths, config_path)
+    options = _options(config, target_airflow, target_prefect, exclude, select, ignore)
+    result = _review(paths, options, now)
+    folder = out_dir or config.rule_options.runbook_dir or Path("runbooks")
+    outcome = sync_runbooks(result, folder, check=check_only)
+    for line in outcome.lines:
+        click.echo(line, err=True)
+    sys.exit(1 if check_only and not outcome.up_to_date else 0)
 
 
 @cli.command("fix")

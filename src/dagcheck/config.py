@@ -55,6 +55,9 @@ class RuleOptions:
     # nobody, and the (async) callback of the DeadlineAlert that replaces an SLA on Airflow 3.
     failure_callback: str | None = None
     deadline_callback: str | None = None
+    # Where the team keeps its runbooks (one <pipeline_id>.md each); DC506 reports a pipeline
+    # without one. None: no runbook is expected.
+    runbook_dir: Path | None = None
 
 
 @dataclass(frozen=True)
@@ -135,6 +138,7 @@ def _parse(path: Path, table: dict[str, Any]) -> Config:
         "required-tags", "baseline", "fix-retries", "fix-retry-delay",
         "fix-execution-timeout", "fix-dagrun-timeout", "fix-timeout-seconds", "fix-tags",
         "fix-max-retry-delay", "fix-start-date", "failure-callback", "deadline-callback",
+        "runbook-dir",
     }  # fmt: skip
     for key in table:
         if key not in known:
@@ -159,6 +163,9 @@ def _parse(path: Path, table: dict[str, Any]) -> Config:
     baseline = table.get("baseline")
     if baseline is not None and not isinstance(baseline, str):
         raise fail("baseline", f"expected a file name, not {baseline!r}")
+    runbook_dir = table.get("runbook-dir")
+    if runbook_dir is not None and not isinstance(runbook_dir, str):
+        raise fail("runbook-dir", f"expected a folder name, not {runbook_dir!r}")
 
     def whole_number(key: str, default: int, minimum: int) -> int:
         value = table.get(key, default)
@@ -223,6 +230,7 @@ def _parse(path: Path, table: dict[str, Any]) -> Config:
             fix_start_date=start_date,
             failure_callback=dotted_path("failure-callback"),
             deadline_callback=dotted_path("deadline-callback"),
+            runbook_dir=path.parent / runbook_dir if isinstance(runbook_dir, str) else None,
         ),
         source=path,
         root=path.parent,

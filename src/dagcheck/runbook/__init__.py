@@ -1,0 +1,1 @@
+"""Runbook skeletons generated from the model: ``dagcheck runbook``."""
