@@ -52,7 +52,7 @@ test: $(TEST_VENV)/.installed $(AIRFLOW2_VENV)/.installed $(PREFECT_VENV)/.insta
 	$(TEST_VENV)/bin/ruff check src tests benchmarks
 	$(TEST_VENV)/bin/ruff format --check --quiet src tests benchmarks
 	DAGCHECK_PREFECT_PYTHON=$(CURDIR)/$(PREFECT_VENV)/bin/python $(TEST_VENV)/bin/python -m pytest -q -rsP
-	$(AIRFLOW2_VENV)/bin/python -m pytest -q -rsP tests/test_airflow_examples.py
+	$(AIRFLOW2_VENV)/bin/python -m pytest -q -rsP tests/test_airflow_examples.py tests/test_dagbag_engine.py
 
 bench: $(TEST_VENV)/.installed $(PREFECT_VENV)/.installed
 	$(TEST_VENV)/bin/python benchmarks/bench_model.py

@@ -147,6 +147,7 @@ def test_model_json_lists_pipelines_tasks_edges_and_provenance(dags: Path) -> No
     assert pipeline["settings"]["catchup"] == {
         "value": False,
         "provenance": "default",
+        "origin": "static",
         "text": "",
         "span": None,
     }

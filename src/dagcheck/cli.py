@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import sys
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
@@ -75,11 +76,16 @@ def _options(
     exclude: tuple[str, ...],
     select: str | None,
     ignore: str | None,
+    engine: str = "static",
+    python: str | None = None,
 ) -> Options:
     """The engine's options: the command line over the config."""
     from dagcheck.engine import Options
 
     return Options(
+        engine=engine,
+        python=python or config.python,
+        load_timeout=config.load_timeout,
         target_airflow=target_airflow or config.target_airflow,
         target_prefect=target_prefect or config.target_prefect,
         exclude=(*config.exclude, *exclude),
@@ -90,6 +96,41 @@ def _options(
         policy=config.rule_options,
         root=config.root,
     )
+
+
+_ENGINE = click.option(
+    "--engine",
+    type=click.Choice(["static", "dagbag", "import", "both"]),
+    default="static",
+    show_default=True,
+    help="Where the model comes from: static reads the source and never runs it; dagbag "
+    "loads Airflow DAGs with DagBag, import imports Prefect flows (each in a subprocess, with "
+    "a timeout per file); both enriches the static model with what loading finds.",
+)
+_PYTHON = click.option(
+    "--python",
+    metavar="PATH",
+    help="Interpreter that loads the DAGs or flows (one with Airflow or Prefect installed).  "
+    "[default: python in the config, else dagcheck's own]",
+)
+
+
+class LoadFailure(click.ClickException):
+    exit_code = 2
+
+
+@contextlib.contextmanager
+def _loading_errors() -> Iterator[None]:
+    """A loading engine that cannot start is a one-line error, exit 2."""
+    from dagcheck.dynamic import LoaderUnavailable
+
+    try:
+        yield
+    except LoaderUnavailable as error:
+        framework = "prefect" if "prefect" in str(error) else "airflow"
+        raise LoadFailure(
+            f"{error}; install it with: pip install 'dagcheck[{framework}]' (or pass --python)"
+        ) from None
 
 
 _SELECT = click.option(
@@ -134,6 +175,8 @@ def _codes(value: str | None) -> tuple[str, ...]:
 @_TARGET_PREFECT
 @_EXCLUDE
 @_CONFIG
+@_ENGINE
+@_PYTHON
 @_SELECT
 @_IGNORE
 @click.option(
@@ -193,6 +236,8 @@ def check(
     target_prefect: str | None,
     exclude: tuple[str, ...],
     config_path: Path | None,
+    engine: str,
+    python: str | None,
     select: str | None,
     ignore: str | None,
     output_format: str,
@@ -219,12 +264,16 @@ def check(
     from dagcheck.report import ReportContext, reporter
 
     config = _config(paths, config_path)
-    options = _options(config, target_airflow, target_prefect, exclude, select, ignore)
-    models = run(list(paths), options)
+    options = _options(
+        config, target_airflow, target_prefect, exclude, select, ignore, engine, python
+    )
+    with _loading_errors():
+        models = run(list(paths), options)
     findings = sorted((f for m in models for f in m.findings), key=lambda f: f.sort_key)
     if fix or diff:
         _fix(findings, options, unsafe=unsafe_fixes, diff=diff, show_fixes=show_fixes)
-        models = run(list(paths), options)  # what remains
+        with _loading_errors():
+            models = run(list(paths), options)  # what remains
         findings = sorted((f for m in models for f in m.findings), key=lambda f: f.sort_key)
     root = project_root or _git_root(Path.cwd()) or Path.cwd()
     if write_baseline is not None:
@@ -289,7 +338,8 @@ def _review(paths: tuple[Path, ...], options: Options, now: str | None) -> Any:
             ) from None
         if moment.tzinfo is None:
             moment = moment.replace(tzinfo=dt.timezone.utc)
-    models = run(list(paths), options)
+    with _loading_errors():
+        models = run(list(paths), options)
     root = _git_root(Path.cwd()) or Path.cwd()
     return build_review(models, options, root, moment)
 
@@ -300,6 +350,8 @@ def _review(paths: tuple[Path, ...], options: Options, now: str | None) -> Any:
 @_TARGET_PREFECT
 @_EXCLUDE
 @_CONFIG
+@_ENGINE
+@_PYTHON
 @_SELECT
 @_IGNORE
 @click.option(
@@ -325,6 +377,8 @@ def review(
     target_prefect: str | None,
     exclude: tuple[str, ...],
     config_path: Path | None,
+    engine: str,
+    python: str | None,
     select: str | None,
     ignore: str | None,
     output_format: str,
@@ -342,7 +396,9 @@ def review(
     from dagcheck.review.render import RenderOptions, renderer
 
     config = _config(paths, config_path)
-    options = _options(config, target_airflow, target_prefect, exclude, select, ignore)
+    options = _options(
+        config, target_airflow, target_prefect, exclude, select, ignore, engine, python
+    )
     result = _review(paths, options, now)
     if output_file is not None:
         with _atomic_output(output_file) as out:
@@ -359,6 +415,8 @@ def review(
 @_TARGET_PREFECT
 @_EXCLUDE
 @_CONFIG
+@_ENGINE
+@_PYTHON
 @_SELECT
 @_IGNORE
 @click.option(
@@ -381,6 +439,8 @@ def runbook(
     target_prefect: str | None,
     exclude: tuple[str, ...],
     config_path: Path | None,
+    engine: str,
+    python: str | None,
     select: str | None,
     ignore: str | None,
     out_dir: Path | None,
@@ -392,7 +452,9 @@ def runbook(
     from dagcheck.runbook import sync_runbooks
 
     config = _config(paths, config_path)
-    options = _options(config, target_airflow, target_prefect, exclude, select, ignore)
+    options = _options(
+        config, target_airflow, target_prefect, exclude, select, ignore, engine, python
+    )
     result = _review(paths, options, now)
     folder = out_dir or config.rule_options.runbook_dir or Path("runbooks")
     outcome = sync_runbooks(result, folder, check=check_only)
@@ -574,9 +636,18 @@ def _indent(code: str) -> str:
 @_TARGET_PREFECT
 @_EXCLUDE
 @_CONFIG
+@_ENGINE
+@_PYTHON
 @_FORMAT
 @click.option(
     "--show-defaults", is_flag=True, help="Text format: also list settings left at defaults."
+)
+@click.option(
+    "--diff",
+    "show_diff",
+    is_flag=True,
+    help="With --engine both: per DAG, the settings on which the static model and the loaded "
+    "one disagree, and how often they agree.",
 )
 def model(
     paths: tuple[Path, ...],
@@ -584,22 +655,26 @@ def model(
     target_prefect: str | None,
     exclude: tuple[str, ...],
     config_path: Path | None,
+    engine: str,
+    python: str | None,
     output_format: str,
     show_defaults: bool,
+    show_diff: bool,
 ) -> None:
     """Print the pipeline model dagcheck builds for PATHS: pipelines, tasks, edges and
     settings with where each value came from."""
-    from dagcheck.engine import build_models
-    from dagcheck.model.print import write_model_json, write_model_text
+    from dagcheck.engine import run
+    from dagcheck.model.print import write_comparison, write_model_json, write_model_text
 
+    if show_diff and engine != "both":
+        raise click.UsageError("--diff compares the two models: use it with --engine both")
     config = _config(paths, config_path)
-    models = build_models(
-        list(paths),
-        target_airflow=target_airflow or config.target_airflow,
-        target_prefect=target_prefect or config.target_prefect,
-        exclude=(*config.exclude, *exclude),
-    )
-    if output_format == "json":
+    options = _options(config, target_airflow, target_prefect, exclude, None, None, engine, python)
+    with _loading_errors():
+        models = run(list(paths), replace(options, select=()))
+    if show_diff:
+        write_comparison(models, sys.stdout, output_format)
+    elif output_format == "json":
         write_model_json(models, sys.stdout)
     else:
         write_model_text(models, sys.stdout, show_defaults=show_defaults)

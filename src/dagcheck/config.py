@@ -72,6 +72,10 @@ class Config:
     target_airflow: str = "auto"
     target_prefect: str = "auto"
     baseline: Path | None = None  # relative paths are relative to the config's folder
+    # The loading engines: the interpreter with Airflow or Prefect, and the seconds one file
+    # may take to load.
+    python: str | None = None
+    load_timeout: float = 30.0
     rule_options: RuleOptions = field(default_factory=RuleOptions)
     source: Path | None = None  # the pyproject.toml it came from
     root: Path | None = None  # its folder: per-file-ignores and excludes are relative to it
@@ -138,7 +142,7 @@ def _parse(path: Path, table: dict[str, Any]) -> Config:
         "required-tags", "baseline", "fix-retries", "fix-retry-delay",
         "fix-execution-timeout", "fix-dagrun-timeout", "fix-timeout-seconds", "fix-tags",
         "fix-max-retry-delay", "fix-start-date", "failure-callback", "deadline-callback",
-        "runbook-dir",
+        "runbook-dir", "python", "dagbag-timeout",
     }  # fmt: skip
     for key in table:
         if key not in known:
@@ -163,6 +167,18 @@ def _parse(path: Path, table: dict[str, Any]) -> Config:
     baseline = table.get("baseline")
     if baseline is not None and not isinstance(baseline, str):
         raise fail("baseline", f"expected a file name, not {baseline!r}")
+    python = table.get("python")
+    if python is not None and not isinstance(python, str):
+        raise fail("python", f"expected the path of a Python interpreter, not {python!r}")
+    if isinstance(python, str) and ("/" in python or "\\" in python):
+        python = str(path.parent / python)  # relative to the config's folder
+    load_timeout = table.get("dagbag-timeout", 30)
+    if (
+        not isinstance(load_timeout, int | float)
+        or isinstance(load_timeout, bool)
+        or load_timeout <= 0
+    ):
+        raise fail("dagbag-timeout", f"expected a number of seconds > 0, not {load_timeout!r}")
     runbook_dir = table.get("runbook-dir")
     if runbook_dir is not None and not isinstance(runbook_dir, str):
         raise fail("runbook-dir", f"expected a folder name, not {runbook_dir!r}")
@@ -216,6 +232,8 @@ def _parse(path: Path, table: dict[str, Any]) -> Config:
         target_airflow=targets["airflow"],
         target_prefect=targets["prefect"],
         baseline=path.parent / baseline if isinstance(baseline, str) else None,
+        python=python,
+        load_timeout=float(load_timeout),
         rule_options=RuleOptions(
             min_retries=min_retries,
             allowed_tags=strings("allowed-tags") if "allowed-tags" in table else None,

@@ -18,6 +18,7 @@ import libcst as cst
 from dagcheck.checklist import RuleDoc, load_checklist
 from dagcheck.config import RuleOptions
 from dagcheck.discover import PREFECT_PROJECT_FILE, discover, mentions_a_framework
+from dagcheck.dynamic import Comparison, LoadedFile, apply_loaded, load_files
 from dagcheck.findings import Finding, Severity
 from dagcheck.model.airflow import build_airflow_pipelines
 from dagcheck.model.pipeline import Deployment, Pipeline, SourceFile, Span
@@ -50,6 +51,8 @@ class FileModel:
     deployments: list[Deployment] = field(default_factory=list)
     # Findings hidden by `# noqa` comments (reported as suppressed where a format can).
     suppressed: list[Finding] = field(default_factory=list)
+    # With a loading engine: how the static model compares with what was loaded.
+    comparison: Comparison | None = None
 
 
 @dataclass(frozen=True)
@@ -64,6 +67,11 @@ class Options:
     severity: dict[str, Severity] = field(default_factory=dict)
     policy: RuleOptions = field(default_factory=RuleOptions)
     root: Path | None = None  # per-file-ignores globs are relative to it
+    # Where the model comes from: "static" (the source, never run), "dagbag" (Airflow loads
+    # the DAGs), "import" (Prefect flows imported), "both" (static, then the loaded values).
+    engine: str = "static"
+    python: str | None = None  # the interpreter that loads DAGs or flows (default: this one)
+    load_timeout: float = 30.0  # seconds one file may take to load
 
     def selected_rules(self, path: Path, *, run_rules: bool = False) -> list[str]:
         """Codes to run on one file: its pipeline and file rules, or (``run_rules``) the
@@ -118,15 +126,18 @@ def run(paths: list[Path], options: Options, *, jobs: int | None = None) -> list
     Large trees are split across ``jobs`` processes (default: one per CPU).
     """
     files = _files_with_roots(paths, options)
+    loaded = load_files(files, options) if options.engine != "static" else {}
     jobs = min(jobs or os.cpu_count() or 1, len(files) // _FILES_PER_PROCESS)
     if jobs < 2:
-        models = _build_files(files, options)
+        models = _build_files(files, options, loaded)
     else:
         # Interleaved chunks share the work out evenly whatever the order of file sizes; each
         # process parses the modules that default_args are imported from once for its chunk.
         chunks = [files[start::jobs] for start in range(jobs)]
         with ProcessPoolExecutor(max_workers=jobs) as pool:
-            results = pool.map(_build_files, chunks, itertools.repeat(options))
+            results = pool.map(
+                _build_files, chunks, itertools.repeat(options), itertools.repeat(loaded)
+            )
             models = sorted(
                 (model for chunk in results for model in chunk), key=lambda model: model.path
             )
@@ -183,14 +194,16 @@ def _check_across_files(models: list[FileModel], options: Options) -> None:
                     )
 
 
-def _build_files(files: list[tuple[Path, Path]], options: Options) -> list[FileModel]:
+def _build_files(
+    files: list[tuple[Path, Path]], options: Options, loaded: dict[Path, LoadedFile]
+) -> list[FileModel]:
     models: list[FileModel] = []
 
     def build_all() -> None:
         scopes: dict[Path, Scope | None] = {}
         for root, path in files:
             try:
-                model = build_file(path, root, options, scopes)
+                model = build_file(path, root, options, scopes, loaded=loaded.get(path))
             except Exception as error:  # a bug in dagcheck must not stop the run or lose the rest
                 model = FileModel(path, findings=[_internal_error(path, error)])
             if model is not None:
@@ -270,8 +283,11 @@ def build_file(
     options: Options,
     scopes: dict[Path, Scope | None],
     source_bytes: bytes | None = None,
+    *,
+    loaded: LoadedFile | None = None,
 ) -> FileModel | None:
-    """Read, parse (once) and model one file; ``None`` if it cannot hold a pipeline."""
+    """Read, parse (once) and model one file; ``None`` if it cannot hold a pipeline.
+    ``loaded`` is what a loading engine found in it, combined with the static model."""
     if source_bytes is None:
         try:
             source_bytes = path.read_bytes()
@@ -326,14 +342,22 @@ def build_file(
             )
         )
     source_file = _merge(path, built)
+    spans.resolve(module, source)  # the loaded model takes its locations from the static one
+    comparison, load_findings = None, []
+    if loaded is not None:
+        comparison, load_error = apply_loaded(source_file, loaded, source, options.engine)
+        if load_error is not None:
+            message, line = load_error
+            span = Span(line, 1, line, 1) if line else None
+            load_findings.append(_file_finding(path, "DC002", message, span))
     findings = _check_file(source_file, options) if options.select else []
-    spans.resolve(module, source)
     return FileModel(
         path,
         source_file.pipelines,
-        findings,
+        [*load_findings, *findings],
         read_suppressions(source),
         source_file.deployments,
+        comparison=comparison,
     )
 
 

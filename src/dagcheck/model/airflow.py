@@ -1049,6 +1049,11 @@ class _Builder(Evaluator):
         task.settings = self.task_settings(
             dag, group, call.keywords, decorator.keywords, call.opaque or decorator.opaque, kind
         )
+        doc_md = task.settings["doc_md"]
+        docstring = function.function.node.get_docstring(clean=False)
+        if doc_md.provenance is Provenance.DEFAULT and docstring and not mapped:
+            # A TaskFlow task without doc_md is documented by its docstring (not once mapped).
+            task.settings["doc_md"] = Setting(docstring, Provenance.DECORATOR, "docstring")
         trigger_rule = task.settings["trigger_rule"]
         if (
             function.operator.endswith(".teardown")

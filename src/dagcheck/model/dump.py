@@ -30,6 +30,7 @@ def setting_as_dict(setting: Setting) -> dict[str, Any]:
     return {
         "value": to_jsonable(setting.value),
         "provenance": setting.provenance.value,
+        "origin": setting.origin,
         "text": setting.text,
         "span": span_as_dict(setting.span),
     }

@@ -85,6 +85,9 @@ class Setting:
     provenance: Provenance
     text: str = ""
     span: Span | None = field(default=None, compare=False)
+    # Which engine resolved the value: "static" (read from the source), "dagbag" (Airflow
+    # loaded the DAG) or "import" (Prefect's objects, imported).
+    origin: str = field(default="static", compare=False)
 
     @property
     def known(self) -> bool:

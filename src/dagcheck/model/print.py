@@ -81,7 +81,10 @@ def _write_settings(
     for name, setting in sorted(settings.items()):
         if setting.provenance is Provenance.DEFAULT and not show_defaults:
             continue
-        out.write(f"{indent}{name} = {_show(setting.value)}  [{setting.provenance.value}]\n")
+        origin = "" if setting.origin == "static" else f", {setting.origin}"
+        out.write(
+            f"{indent}{name} = {_show(setting.value)}  [{setting.provenance.value}{origin}]\n"
+        )
 
 
 def _name(value: str | Unknown) -> str:
@@ -97,3 +100,63 @@ def _show(value: object, width: int = 70) -> str:
     if len(first_line) > width or first_line != text:
         return first_line[: width - 1] + "…"
     return text
+
+
+def write_comparison(models: list[FileModel], out: TextIO, output_format: str) -> None:
+    """``model --engine both --diff``: per file and DAG, the settings on which the static
+    model and the loaded one disagree, what only one of them has, and the agreement rate."""
+    compared = [(m, m.comparison) for m in models if m.comparison is not None]
+    agreeing = sum(c.compared - len(c.disagreements) for _, c in compared)
+    total = sum(c.compared for _, c in compared)
+    rate = agreeing / total if total else None
+    if output_format == "json":
+        document = {
+            "agreement": {"compared": total, "agreeing": agreeing, "rate": rate},
+            "files": [
+                {
+                    "path": m.path.as_posix(),
+                    "compared": c.compared,
+                    "resolved_only_when_loaded": c.resolved_by_dagbag,
+                    "only_loaded": c.only_dagbag,
+                    "only_static": c.only_static,
+                    "disagreements": [vars(d) for d in c.disagreements],
+                }
+                for m, c in compared
+            ],
+            "not_loaded": [
+                {"path": m.path.as_posix(), "finding": finding_as_dict(f)}
+                for m in models
+                for f in m.findings
+                if f.code == "DC002"
+            ],
+        }
+        json.dump(document, out, indent=2)
+        out.write("\n")
+        return
+    for model, comparison in compared:
+        path = model.path.as_posix()
+        for disagreement in comparison.disagreements:
+            where = f"DAG '{disagreement.pipeline}'"
+            if disagreement.task is not None:
+                where = f"task '{disagreement.task}' of {where}"
+            out.write(
+                f"{path}: {where}: {disagreement.name}: static {disagreement.static}, "
+                f"loaded {disagreement.dynamic}\n"
+            )
+        for name in comparison.only_dagbag:
+            out.write(f"{path}: {name}: only when loaded (made at import time)\n")
+        for name in comparison.only_static:
+            out.write(f"{path}: {name}: only in the static model (not loaded)\n")
+    for model in models:
+        for finding in model.findings:
+            if finding.code == "DC002":
+                out.write(f"{model.path.as_posix()}: not loaded: {finding.message}\n")
+    unknown = sum(c.resolved_by_dagbag for _, c in compared)
+    if rate is None:
+        out.write("Nothing to compare: no file was loaded.\n")
+        return
+    out.write(
+        f"Agreement: {agreeing} of {total} settings ({rate:.1%}) across {len(compared)} "
+        f"file{'s' if len(compared) != 1 else ''}; "
+        f"{unknown} more resolved only when loaded.\n"
+    )

@@ -1,0 +1,351 @@
+"""DAGs as Airflow's DagBag loads them, turned into the same model the static path builds.
+
+``--engine dagbag`` checks the DAGs DagBag found, with their values as Airflow resolved them;
+``--engine both`` starts from the static model and adds what only DagBag knows (DAGs and tasks
+made in loops or factories, values computed at import), the dynamic value winning wherever
+the two disagree. Either way the static model still gives every location it knows: the line
+of a DAG, a task, a setting. Where the values agree, the static setting is kept as it is (its
+provenance says where it was written); a value that differs keeps the static span but takes
+the DagBag value.
+
+What DagBag cannot know stays static in ``both``: a start_date read from the clock (DagBag
+sees one moment of it), and what task code does (clock reads, writes).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import inspect
+import re
+import tempfile
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from dagcheck.dynamic.runner import LoadedFile, base_environment, run_loader
+from dagcheck.model.airflow import task_kind
+from dagcheck.model.pipeline import (
+    Edge,
+    FunctionRef,
+    ObjectValue,
+    Pipeline,
+    Provenance,
+    Setting,
+    Span,
+    Task,
+    TaskGroup,
+    TaskKind,
+    Unknown,
+    WallClock,
+)
+
+LOADER = Path(__file__).with_name("dagbag_loader.py")
+DAGBAG = "dagbag"
+
+
+def load_dags(
+    files: list[Path], roots: list[Path], *, python: str, timeout: float
+) -> dict[Path, LoadedFile]:
+    """Load ``files`` with DagBag in a subprocess: a throwaway AIRFLOW_HOME, no database, no
+    bundled examples, Airflow's own per-file import timeout and a wall-clock one."""
+    with tempfile.TemporaryDirectory(prefix="dagcheck-airflow-home-") as home:
+        env = base_environment(roots)
+        env.update(
+            {
+                "AIRFLOW_HOME": home,
+                "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+                "AIRFLOW__CORE__DAGBAG_IMPORT_TIMEOUT": f"{timeout:g}",
+                "AIRFLOW__CORE__DAGS_FOLDER": str(roots[0].resolve()) if roots else home,
+                "AIRFLOW__LOGGING__LOGGING_LEVEL": "ERROR",
+            }
+        )
+        return run_loader(LOADER, files, python=python, env=env, timeout=timeout, module="airflow")
+
+
+@dataclass
+class Disagreement:
+    """A setting on which the static model and DagBag differ."""
+
+    pipeline: str
+    task: str | None
+    name: str
+    static: str
+    dynamic: str
+
+
+@dataclass
+class Comparison:
+    """How the static model of one file compares with what DagBag loaded from it."""
+
+    compared: int = 0  # settings both sides resolved
+    disagreements: list[Disagreement] = field(default_factory=list)
+    # Settings only DagBag could resolve (the static model had them as unknown).
+    resolved_by_dagbag: int = 0
+    only_dagbag: list[str] = field(default_factory=list)  # "dag" or "dag.task" ids
+    only_static: list[str] = field(default_factory=list)
+
+
+def combine(
+    static: list[Pipeline], loaded: LoadedFile, source: str, *, keep_static: bool
+) -> tuple[list[Pipeline], Comparison]:
+    """The pipelines of one file: DagBag's, located and enriched with the static model;
+    ``keep_static`` (``--engine both``) also keeps what only the static model has."""
+    comparison = Comparison()
+    version = str(loaded.ready.get("airflow_version", "3"))[:1]
+    by_id = {p.id: p for p in static if isinstance(p.id, str)}
+    combined = []
+    for dag in loaded.event.get("dags", []):
+        known = by_id.pop(dag["dag_id"], None)
+        combined.append(_pipeline(dag, known, source, version, comparison, keep_static))
+    for pipeline in static:
+        if isinstance(pipeline.id, str) and pipeline.id in by_id:
+            comparison.only_static.append(pipeline.id)
+            if keep_static:
+                combined.append(pipeline)
+        elif not isinstance(pipeline.id, str) and keep_static:
+            combined.append(pipeline)
+    return combined, comparison
+
+
+def _pipeline(
+    dag: dict[str, Any],
+    known: Pipeline | None,
+    source: str,
+    version: str,
+    comparison: Comparison,
+    keep_static: bool,
+) -> Pipeline:
+    dag_id = dag["dag_id"]
+    span = known.span if known is not None else _span_of_text(source, dag_id) or Span(1, 1, 1, 1)
+    if known is None:
+        comparison.only_dagbag.append(dag_id)
+    default_args = _decode(dag.get("default_args"))
+    default_args = default_args if isinstance(default_args, dict) else {}
+    settings = _merged_settings(
+        {name: _dag_setting(name, value) for name, value in dag["settings"].items()},
+        known.settings if known is not None else {},
+        comparison,
+        dag_id,
+        None,
+        keep_static,
+    )
+    static_tasks = {t.id: t for t in known.tasks} if known is not None else {}
+    tasks = []
+    for loaded_task in dag["tasks"]:
+        task_id = loaded_task["task_id"]
+        static_task = static_tasks.pop(task_id, None)
+        if static_task is None and known is not None:
+            comparison.only_dagbag.append(f"{dag_id}.{task_id}")
+        tasks.append(
+            _task(
+                loaded_task,
+                static_task,
+                default_args,
+                span,
+                source,
+                comparison,
+                dag_id,
+                keep_static,
+            )
+        )
+    for task_id, static_task in static_tasks.items():
+        comparison.only_static.append(f"{dag_id}.{task_id if isinstance(task_id, str) else '?'}")
+        if keep_static:
+            tasks.append(static_task)
+    static_edges = {(e.upstream, e.downstream): e for e in known.edges} if known else {}
+    edges = [
+        static_edges.get((task["task_id"], down)) or Edge(task["task_id"], down)
+        for task in dag["tasks"]
+        for down in task["downstream"]
+    ]
+    if keep_static:
+        edges += [
+            e
+            for key, e in static_edges.items()
+            if key not in {(x.upstream, x.downstream) for x in edges}
+        ]
+    groups = sorted({task["group"] for task in dag["tasks"] if task.get("group")})
+    pipeline = Pipeline(
+        framework="airflow",
+        id=dag_id,
+        kind=known.kind if known is not None else DAGBAG,
+        file=known.file if known is not None else Path(dag["fileloc"]),
+        span=span,
+        settings=settings,
+        tasks=tasks,
+        edges=edges,
+        groups=[TaskGroup(group, span) for group in groups],
+        framework_version=version,
+    )
+    if known is not None:  # what the code says, which only the static model reads
+        pipeline.clock_reads = known.clock_reads
+        pipeline.deployment_runs = known.deployment_runs
+        pipeline.reaches_out = known.reaches_out
+    return pipeline
+
+
+def _task(
+    loaded: dict[str, Any],
+    known: Task | None,
+    default_args: dict[str, Any],
+    dag_span: Span,
+    source: str,
+    comparison: Comparison,
+    dag_id: str,
+    keep_static: bool,
+) -> Task:
+    keywords = set(loaded["keywords"])
+    settings = {}
+    for name, encoded in loaded["settings"].items():
+        value = _decode(encoded)
+        if name in default_args and _same(default_args[name], value):
+            provenance = Provenance.DEFAULT_ARGS
+        elif name in keywords:
+            provenance = Provenance.TASK
+        else:
+            provenance = Provenance.DEFAULT
+        settings[name] = Setting(value, provenance, _text(value), origin=DAGBAG)
+    merged = _merged_settings(
+        settings,
+        known.settings if known is not None else {},
+        comparison,
+        dag_id,
+        loaded["task_id"],
+        keep_static,
+    )
+    operator = loaded.get("operator") or loaded["class"]
+    kinds = [task_kind(name) for name in [operator, *loaded["bases"]]]
+    kind = next((k for k in kinds if k is not TaskKind.OTHER), TaskKind.OTHER)
+    if known is not None:
+        return replace(known, settings=merged, mapped=loaded["mapped"])
+    return Task(
+        id=loaded["task_id"],
+        operator=operator,
+        kind=kind,
+        span=_span_of_text(source, loaded["task_id"]) or dag_span,
+        settings=merged,
+        group=loaded.get("group"),
+        mapped=loaded["mapped"],
+        callable=loaded.get("callable"),
+    )
+
+
+def _merged_settings(
+    dynamic: dict[str, Setting],
+    static: dict[str, Setting],
+    comparison: Comparison,
+    dag_id: str,
+    task_id: str | None,
+    keep_static: bool,
+) -> dict[str, Setting]:
+    merged: dict[str, Setting] = {}
+    for name, loaded in dynamic.items():
+        written = static.get(name)
+        if written is None:
+            merged[name] = loaded
+        elif isinstance(written.value, WallClock) and keep_static:
+            merged[name] = written  # DagBag saw one moment of a value that moves
+        elif not written.known:
+            comparison.resolved_by_dagbag += 1
+            merged[name] = replace(loaded, span=written.span, text=written.text)
+        elif _same(written.value, loaded.value):
+            comparison.compared += 1
+            merged[name] = written
+        else:
+            comparison.compared += 1
+            comparison.disagreements.append(
+                Disagreement(dag_id, task_id, name, _text(written.value), _text(loaded.value))
+            )
+            merged[name] = replace(loaded, span=written.span, text=written.text)
+    # Settings this Airflow does not have (retry_policy before 3.3) keep the static model's.
+    merged.update({n: s for n, s in static.items() if n not in merged})
+    return merged
+
+
+def _dag_setting(name: str, encoded: Any) -> Setting:
+    # DagBag does not say which DAG arguments were written: "as loaded" (DAG), never
+    # "default", so that rules about values left at their default stay silent.
+    value = _decode(encoded)
+    if name == "tags" and isinstance(value, list):
+        value = sorted(value)
+    return Setting(value, Provenance.DAG, _text(value), origin=DAGBAG)
+
+
+def _decode(encoded: Any) -> Any:
+    """A loader value as the static model holds values."""
+    if not isinstance(encoded, dict):
+        return encoded
+    if "timedelta" in encoded:
+        return dt.timedelta(seconds=encoded["timedelta"])
+    if "datetime" in encoded:
+        return dt.datetime.fromisoformat(encoded["datetime"])
+    if "date" in encoded:
+        return dt.date.fromisoformat(encoded["date"])
+    if "list" in encoded:
+        return [_decode(item) for item in encoded["list"]]
+    if "dict" in encoded:
+        return {key: _decode(item) for key, item in encoded["dict"].items()}
+    if "function" in encoded:
+        return FunctionRef(encoded["function"])
+    if "object" in encoded:
+        return ObjectValue(encoded["object"], encoded.get("repr", ""))
+    return Unknown(str(encoded))
+
+
+def _same(static: Any, dynamic: Any) -> bool:
+    """Whether two values mean the same setting, across the ways each side writes it."""
+    if static in (None, []) and dynamic in (None, []):
+        return True  # Airflow keeps "no callbacks" as an empty list
+    if isinstance(dynamic, dt.timedelta) and isinstance(static, int | float):
+        static = dt.timedelta(seconds=static)  # Airflow turns seconds into a timedelta
+    if isinstance(static, str) and isinstance(dynamic, str):
+        return inspect.cleandoc(static) == inspect.cleandoc(dynamic)  # docs, dedented or not
+    if isinstance(static, bool) or isinstance(dynamic, bool):
+        return static == dynamic  # retry_exponential_backoff False and 0 are equal too
+    if isinstance(static, dt.datetime) and isinstance(dynamic, dt.datetime):
+        as_utc = [v if v.tzinfo else v.replace(tzinfo=dt.timezone.utc) for v in (static, dynamic)]
+        return as_utc[0] == as_utc[1]
+    if isinstance(static, list | tuple | set) and isinstance(dynamic, list | tuple | set):
+        return len(static) == len(dynamic) and all(
+            any(_same(s, d) for d in dynamic) for s in static
+        )
+    if isinstance(static, FunctionRef | ObjectValue) or isinstance(
+        dynamic, FunctionRef | ObjectValue
+    ):
+        return _short_name(static) == _short_name(dynamic)
+    if isinstance(static, int | float) and isinstance(dynamic, int | float):
+        return float(static) == float(dynamic)
+    return bool(static == dynamic)
+
+
+def _short_name(value: Any) -> str | None:
+    if isinstance(value, FunctionRef):
+        return value.name.rsplit(".", 1)[-1]
+    if isinstance(value, ObjectValue):
+        return value.name
+    return None
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, Unknown):
+        return value.text
+    if isinstance(value, FunctionRef):
+        return value.name
+    if isinstance(value, ObjectValue):
+        return value.text or value.qualname
+    if isinstance(value, dt.timedelta):
+        return f"timedelta(seconds={value.total_seconds():g})"
+    if isinstance(value, list):
+        return "[" + ", ".join(_text(v) for v in value) + "]"
+    return repr(value)
+
+
+def _span_of_text(source: str, name: str) -> Span | None:
+    """Where an id the static model did not see is written in the file, as a quoted string
+    (a DAG made by a factory may have its id built from parts: then nowhere)."""
+    match = re.search(rf"""(["']){re.escape(name)}\1""", source)
+    if match is None:
+        return None
+    line = source.count("\n", 0, match.start()) + 1
+    column = match.start() - (source.rfind("\n", 0, match.start()) + 1) + 1
+    return Span(line, column, line, column + len(match.group(0)))
