@@ -195,7 +195,7 @@ def _check_across_files(models: list[FileModel], options: Options) -> None:
 
 
 def _build_files(
-    files: list[tuple[Path, Path]], options: Options, loaded: dict[Path, LoadedFile]
+    files: list[tuple[Path, Path]], options: Options, loaded: dict[Path, list[LoadedFile]]
 ) -> list[FileModel]:
     models: list[FileModel] = []
 
@@ -284,7 +284,7 @@ def build_file(
     scopes: dict[Path, Scope | None],
     source_bytes: bytes | None = None,
     *,
-    loaded: LoadedFile | None = None,
+    loaded: list[LoadedFile] | None = None,
 ) -> FileModel | None:
     """Read, parse (once) and model one file; ``None`` if it cannot hold a pipeline.
     ``loaded`` is what a loading engine found in it, combined with the static model."""
@@ -344,10 +344,9 @@ def build_file(
     source_file = _merge(path, built)
     spans.resolve(module, source)  # the loaded model takes its locations from the static one
     comparison, load_findings = None, []
-    if loaded is not None:
-        comparison, load_error = apply_loaded(source_file, loaded, source, options.engine)
-        if load_error is not None:
-            message, line = load_error
+    if loaded:
+        comparison, load_errors = apply_loaded(source_file, loaded, source, options.engine)
+        for message, line in load_errors:
             span = Span(line, 1, line, 1) if line else None
             load_findings.append(_file_finding(path, "DC002", message, span))
     findings = _check_file(source_file, options) if options.select else []

@@ -12,7 +12,9 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from dagcheck.dynamic.dags import Comparison, combine, load_dags
+from dagcheck.dynamic.dags import combine, load_dags
+from dagcheck.dynamic.flows import combine_flows, load_flows
+from dagcheck.dynamic.merge import Comparison
 from dagcheck.dynamic.runner import LoadedFile, LoaderUnavailable
 from dagcheck.model.pipeline import SourceFile
 
@@ -24,48 +26,67 @@ __all__ = ["Comparison", "LoadedFile", "LoaderUnavailable", "apply_loaded", "loa
 ENGINES = ("static", "dagbag", "import", "both")
 
 
-def load_files(files: list[tuple[Path, Path]], options: Options) -> dict[Path, LoadedFile]:
-    """Load the DAG files among ``files`` (pairs of scan root and file) with the engine the
-    options name. Raises :class:`LoaderUnavailable` when Airflow cannot be run."""
-    if options.engine not in ("dagbag", "both"):
-        return {}
-    dag_files = [path for _, path in files if _may_define_dags(path)]
-    if not dag_files:
-        return {}
+def load_files(files: list[tuple[Path, Path]], options: Options) -> dict[Path, list[LoadedFile]]:
+    """Load the files among ``files`` (pairs of scan root and file) that the options' engine
+    loads: DAG files with DagBag (``dagbag``, ``both``), flow files by importing them
+    (``import``, ``both``). Raises :class:`LoaderUnavailable` when the framework cannot be
+    run."""
     roots = list(dict.fromkeys(root for root, _ in files))
     python = options.python or sys.executable
-    return load_dags(dag_files, roots, python=python, timeout=options.load_timeout)
+    loaded: dict[Path, list[LoadedFile]] = {}
+    if options.engine in ("dagbag", "both"):
+        dag_files = [path for _, path in files if _mentions(path, b"airflow", b"dag")]
+        if dag_files:
+            results = load_dags(dag_files, roots, python=python, timeout=options.load_timeout)
+            for path, result in results.items():
+                loaded.setdefault(path, []).append(result)
+    if options.engine in ("import", "both"):
+        flow_files = [path for _, path in files if _mentions(path, b"prefect")]
+        if flow_files:
+            results = load_flows(flow_files, roots, python=python, timeout=options.load_timeout)
+            for path, result in results.items():
+                loaded.setdefault(path, []).append(result)
+    return loaded
 
 
-def _may_define_dags(path: Path) -> bool:
-    """Files DagBag would read: Python files that mention both "airflow" and "dag"."""
+def _mentions(path: Path, *words: bytes) -> bool:
+    """Python files that mention every word: DagBag reads only files that mention both
+    "airflow" and "dag"."""
     if path.suffix != ".py":
         return False
     try:
         text = path.read_bytes().lower()
     except OSError:
         return False
-    return b"airflow" in text and b"dag" in text
+    return all(word in text for word in words)
 
 
 def apply_loaded(
-    source_file: SourceFile, loaded: LoadedFile, source: str, engine: str
-) -> tuple[Comparison | None, tuple[str, int | None] | None]:
-    """Replace the file's Airflow pipelines with the loaded ones (``both``: enrich them);
-    returns the comparison and, when the file did not load, why (and where). A file that
-    does not load has no pipelines under ``dagbag``, as in DagBag; ``both`` keeps the static
-    ones."""
-    static = [p for p in source_file.pipelines if p.framework == "airflow"]
-    others = [p for p in source_file.pipelines if p.framework != "airflow"]
+    source_file: SourceFile, loaded: list[LoadedFile], source: str, engine: str
+) -> tuple[Comparison | None, list[tuple[str, int | None]]]:
+    """Replace the file's pipelines with the loaded ones (``both``: enrich the static ones);
+    returns the comparison and, for each loader that could not load the file, why (and
+    where). A file that does not load has no pipelines of that framework, as when the
+    scheduler or Prefect loads it, except under ``both``, which keeps the static ones."""
     keep_static = engine == "both"
-    error = loaded.error or loaded.event.get("import_error")
-    if error:
-        if not keep_static:
-            source_file.pipelines = others
-        if loaded.error is not None:
-            return None, (f"DagBag could not load the file: {error}", None)
-        line = loaded.event.get("import_error_line")
-        return None, (f"DagBag could not import the file: {error}", line)
-    pipelines, comparison = combine(static, loaded, source, keep_static=keep_static)
-    source_file.pipelines = [*pipelines, *others]
-    return comparison, None
+    total, errors = Comparison(), []
+    for result in loaded:
+        framework = result.framework
+        static = [p for p in source_file.pipelines if p.framework == framework]
+        others = [p for p in source_file.pipelines if p.framework != framework]
+        loader = "DagBag" if framework == "airflow" else "Prefect"
+        error = result.error or result.event.get("import_error")
+        if error:
+            if not keep_static:
+                source_file.pipelines = others
+            if result.error is not None:
+                errors.append((f"{loader} could not load the file: {error}", None))
+            else:
+                line = result.event.get("import_error_line")
+                errors.append((f"{loader} could not import the file: {error}", line))
+            continue
+        combine_framework = combine if framework == "airflow" else combine_flows
+        pipelines, comparison = combine_framework(static, result, source, keep_static=keep_static)
+        source_file.pipelines = [*pipelines, *others]
+        total.add(comparison)
+    return (total if len(errors) < len(loaded) else None), errors

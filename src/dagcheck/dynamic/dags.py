@@ -14,20 +14,23 @@ sees one moment of it), and what task code does (clock reads, writes).
 
 from __future__ import annotations
 
-import datetime as dt
-import inspect
-import re
 import tempfile
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from dagcheck.dynamic.merge import (
+    Comparison,
+    decode,
+    merged_settings,
+    same,
+    span_of_text,
+    text_of,
+)
 from dagcheck.dynamic.runner import LoadedFile, base_environment, run_loader
 from dagcheck.model.airflow import task_kind
 from dagcheck.model.pipeline import (
     Edge,
-    FunctionRef,
-    ObjectValue,
     Pipeline,
     Provenance,
     Setting,
@@ -35,8 +38,6 @@ from dagcheck.model.pipeline import (
     Task,
     TaskGroup,
     TaskKind,
-    Unknown,
-    WallClock,
 )
 
 LOADER = Path(__file__).with_name("dagbag_loader.py")
@@ -60,29 +61,6 @@ def load_dags(
             }
         )
         return run_loader(LOADER, files, python=python, env=env, timeout=timeout, module="airflow")
-
-
-@dataclass
-class Disagreement:
-    """A setting on which the static model and DagBag differ."""
-
-    pipeline: str
-    task: str | None
-    name: str
-    static: str
-    dynamic: str
-
-
-@dataclass
-class Comparison:
-    """How the static model of one file compares with what DagBag loaded from it."""
-
-    compared: int = 0  # settings both sides resolved
-    disagreements: list[Disagreement] = field(default_factory=list)
-    # Settings only DagBag could resolve (the static model had them as unknown).
-    resolved_by_dagbag: int = 0
-    only_dagbag: list[str] = field(default_factory=list)  # "dag" or "dag.task" ids
-    only_static: list[str] = field(default_factory=list)
 
 
 def combine(
@@ -116,12 +94,12 @@ def _pipeline(
     keep_static: bool,
 ) -> Pipeline:
     dag_id = dag["dag_id"]
-    span = known.span if known is not None else _span_of_text(source, dag_id) or Span(1, 1, 1, 1)
+    span = known.span if known is not None else span_of_text(source, dag_id) or Span(1, 1, 1, 1)
     if known is None:
-        comparison.only_dagbag.append(dag_id)
-    default_args = _decode(dag.get("default_args"))
+        comparison.only_loaded.append(dag_id)
+    default_args = decode(dag.get("default_args"))
     default_args = default_args if isinstance(default_args, dict) else {}
-    settings = _merged_settings(
+    settings = merged_settings(
         {name: _dag_setting(name, value) for name, value in dag["settings"].items()},
         known.settings if known is not None else {},
         comparison,
@@ -135,7 +113,7 @@ def _pipeline(
         task_id = loaded_task["task_id"]
         static_task = static_tasks.pop(task_id, None)
         if static_task is None and known is not None:
-            comparison.only_dagbag.append(f"{dag_id}.{task_id}")
+            comparison.only_loaded.append(f"{dag_id}.{task_id}")
         tasks.append(
             _task(
                 loaded_task,
@@ -197,15 +175,15 @@ def _task(
     keywords = set(loaded["keywords"])
     settings = {}
     for name, encoded in loaded["settings"].items():
-        value = _decode(encoded)
-        if name in default_args and _same(default_args[name], value):
+        value = decode(encoded)
+        if name in default_args and same(default_args[name], value):
             provenance = Provenance.DEFAULT_ARGS
         elif name in keywords:
             provenance = Provenance.TASK
         else:
             provenance = Provenance.DEFAULT
-        settings[name] = Setting(value, provenance, _text(value), origin=DAGBAG)
-    merged = _merged_settings(
+        settings[name] = Setting(value, provenance, text_of(value), origin=DAGBAG)
+    merged = merged_settings(
         settings,
         known.settings if known is not None else {},
         comparison,
@@ -222,7 +200,7 @@ def _task(
         id=loaded["task_id"],
         operator=operator,
         kind=kind,
-        span=_span_of_text(source, loaded["task_id"]) or dag_span,
+        span=span_of_text(source, loaded["task_id"]) or dag_span,
         settings=merged,
         group=loaded.get("group"),
         mapped=loaded["mapped"],
@@ -230,122 +208,10 @@ def _task(
     )
 
 
-def _merged_settings(
-    dynamic: dict[str, Setting],
-    static: dict[str, Setting],
-    comparison: Comparison,
-    dag_id: str,
-    task_id: str | None,
-    keep_static: bool,
-) -> dict[str, Setting]:
-    merged: dict[str, Setting] = {}
-    for name, loaded in dynamic.items():
-        written = static.get(name)
-        if written is None:
-            merged[name] = loaded
-        elif isinstance(written.value, WallClock) and keep_static:
-            merged[name] = written  # DagBag saw one moment of a value that moves
-        elif not written.known:
-            comparison.resolved_by_dagbag += 1
-            merged[name] = replace(loaded, span=written.span, text=written.text)
-        elif _same(written.value, loaded.value):
-            comparison.compared += 1
-            merged[name] = written
-        else:
-            comparison.compared += 1
-            comparison.disagreements.append(
-                Disagreement(dag_id, task_id, name, _text(written.value), _text(loaded.value))
-            )
-            merged[name] = replace(loaded, span=written.span, text=written.text)
-    # Settings this Airflow does not have (retry_policy before 3.3) keep the static model's.
-    merged.update({n: s for n, s in static.items() if n not in merged})
-    return merged
-
-
 def _dag_setting(name: str, encoded: Any) -> Setting:
     # DagBag does not say which DAG arguments were written: "as loaded" (DAG), never
     # "default", so that rules about values left at their default stay silent.
-    value = _decode(encoded)
+    value = decode(encoded)
     if name == "tags" and isinstance(value, list):
         value = sorted(value)
-    return Setting(value, Provenance.DAG, _text(value), origin=DAGBAG)
-
-
-def _decode(encoded: Any) -> Any:
-    """A loader value as the static model holds values."""
-    if not isinstance(encoded, dict):
-        return encoded
-    if "timedelta" in encoded:
-        return dt.timedelta(seconds=encoded["timedelta"])
-    if "datetime" in encoded:
-        return dt.datetime.fromisoformat(encoded["datetime"])
-    if "date" in encoded:
-        return dt.date.fromisoformat(encoded["date"])
-    if "list" in encoded:
-        return [_decode(item) for item in encoded["list"]]
-    if "dict" in encoded:
-        return {key: _decode(item) for key, item in encoded["dict"].items()}
-    if "function" in encoded:
-        return FunctionRef(encoded["function"])
-    if "object" in encoded:
-        return ObjectValue(encoded["object"], encoded.get("repr", ""))
-    return Unknown(str(encoded))
-
-
-def _same(static: Any, dynamic: Any) -> bool:
-    """Whether two values mean the same setting, across the ways each side writes it."""
-    if static in (None, []) and dynamic in (None, []):
-        return True  # Airflow keeps "no callbacks" as an empty list
-    if isinstance(dynamic, dt.timedelta) and isinstance(static, int | float):
-        static = dt.timedelta(seconds=static)  # Airflow turns seconds into a timedelta
-    if isinstance(static, str) and isinstance(dynamic, str):
-        return inspect.cleandoc(static) == inspect.cleandoc(dynamic)  # docs, dedented or not
-    if isinstance(static, bool) or isinstance(dynamic, bool):
-        return static == dynamic  # retry_exponential_backoff False and 0 are equal too
-    if isinstance(static, dt.datetime) and isinstance(dynamic, dt.datetime):
-        as_utc = [v if v.tzinfo else v.replace(tzinfo=dt.timezone.utc) for v in (static, dynamic)]
-        return as_utc[0] == as_utc[1]
-    if isinstance(static, list | tuple | set) and isinstance(dynamic, list | tuple | set):
-        return len(static) == len(dynamic) and all(
-            any(_same(s, d) for d in dynamic) for s in static
-        )
-    if isinstance(static, FunctionRef | ObjectValue) or isinstance(
-        dynamic, FunctionRef | ObjectValue
-    ):
-        return _short_name(static) == _short_name(dynamic)
-    if isinstance(static, int | float) and isinstance(dynamic, int | float):
-        return float(static) == float(dynamic)
-    return bool(static == dynamic)
-
-
-def _short_name(value: Any) -> str | None:
-    if isinstance(value, FunctionRef):
-        return value.name.rsplit(".", 1)[-1]
-    if isinstance(value, ObjectValue):
-        return value.name
-    return None
-
-
-def _text(value: Any) -> str:
-    if isinstance(value, Unknown):
-        return value.text
-    if isinstance(value, FunctionRef):
-        return value.name
-    if isinstance(value, ObjectValue):
-        return value.text or value.qualname
-    if isinstance(value, dt.timedelta):
-        return f"timedelta(seconds={value.total_seconds():g})"
-    if isinstance(value, list):
-        return "[" + ", ".join(_text(v) for v in value) + "]"
-    return repr(value)
-
-
-def _span_of_text(source: str, name: str) -> Span | None:
-    """Where an id the static model did not see is written in the file, as a quoted string
-    (a DAG made by a factory may have its id built from parts: then nowhere)."""
-    match = re.search(rf"""(["']){re.escape(name)}\1""", source)
-    if match is None:
-        return None
-    line = source.count("\n", 0, match.start()) + 1
-    column = match.start() - (source.rfind("\n", 0, match.start()) + 1) + 1
-    return Span(line, column, line, column + len(match.group(0)))
+    return Setting(value, Provenance.DAG, text_of(value), origin=DAGBAG)

@@ -35,6 +35,7 @@ class LoadedFile:
     event: dict[str, Any] = field(default_factory=dict)  # the loader's "file" event
     error: str | None = None  # why the file was not loaded, in one line
     ready: dict[str, Any] = field(default_factory=dict)  # the loader's "ready" event
+    framework: str = "airflow"  # whose loader: "airflow" (DagBag) or "prefect"
 
 
 def run_loader(
@@ -101,13 +102,13 @@ def _run_once(
                     why = f"the loading process exited (code {code}) while importing it"
                 else:
                     why = f"loading took longer than {timeout:g} s and was stopped"
-                results[current] = LoadedFile(current, error=why)
+                results[current] = LoadedFile(current, error=why, framework=module)
                 return done + 1
             if event.get("event") == "start":
                 current = Path(event["file"])
             elif event.get("event") == "file":
                 path = Path(event["file"])
-                results[path] = LoadedFile(path, event, ready=ready)
+                results[path] = LoadedFile(path, event, ready=ready, framework=module)
                 done, current = done + 1, None
     finally:
         if process.poll() is None:

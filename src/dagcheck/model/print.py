@@ -116,8 +116,8 @@ def write_comparison(models: list[FileModel], out: TextIO, output_format: str) -
                 {
                     "path": m.path.as_posix(),
                     "compared": c.compared,
-                    "resolved_only_when_loaded": c.resolved_by_dagbag,
-                    "only_loaded": c.only_dagbag,
+                    "resolved_only_when_loaded": c.resolved_by_loading,
+                    "only_loaded": c.only_loaded,
                     "only_static": c.only_static,
                     "disagreements": [vars(d) for d in c.disagreements],
                 }
@@ -135,15 +135,16 @@ def write_comparison(models: list[FileModel], out: TextIO, output_format: str) -
         return
     for model, comparison in compared:
         path = model.path.as_posix()
+        noun = "flow" if any(p.framework == "prefect" for p in model.pipelines) else "DAG"
         for disagreement in comparison.disagreements:
-            where = f"DAG '{disagreement.pipeline}'"
+            where = f"{noun} '{disagreement.pipeline}'"
             if disagreement.task is not None:
                 where = f"task '{disagreement.task}' of {where}"
             out.write(
                 f"{path}: {where}: {disagreement.name}: static {disagreement.static}, "
                 f"loaded {disagreement.dynamic}\n"
             )
-        for name in comparison.only_dagbag:
+        for name in comparison.only_loaded:
             out.write(f"{path}: {name}: only when loaded (made at import time)\n")
         for name in comparison.only_static:
             out.write(f"{path}: {name}: only in the static model (not loaded)\n")
@@ -151,7 +152,7 @@ def write_comparison(models: list[FileModel], out: TextIO, output_format: str) -
         for finding in model.findings:
             if finding.code == "DC002":
                 out.write(f"{model.path.as_posix()}: not loaded: {finding.message}\n")
-    unknown = sum(c.resolved_by_dagbag for _, c in compared)
+    unknown = sum(c.resolved_by_loading for _, c in compared)
     if rate is None:
         out.write("Nothing to compare: no file was loaded.\n")
         return
