@@ -57,6 +57,7 @@ test: $(TEST_VENV)/.installed $(AIRFLOW2_VENV)/.installed $(PREFECT_VENV)/.insta
 bench: $(TEST_VENV)/.installed $(PREFECT_VENV)/.installed
 	$(TEST_VENV)/bin/python benchmarks/bench_model.py
 	$(TEST_VENV)/bin/python benchmarks/bench_prefect.py --prefect-python $(PREFECT_VENV)/bin/python
+	$(TEST_VENV)/bin/python benchmarks/bench_engines.py --prefect-python $(PREFECT_VENV)/bin/python
 
 clean:
 	rm -rf $(VENV) $(TEST_VENV) $(AIRFLOW2_VENV) $(PREFECT_VENV) build dist src/*.egg-info .pytest_cache .ruff_cache

@@ -533,6 +533,7 @@ def test_tags_fix_writes_the_configured_tags_and_only_when_there_are_some(
 
 ALERTING = RuleOptions(
     failure_callback="plugins.alerts.notify",
+    failure_hook="flows.alerts.notify_on_call",
     deadline_callback="plugins.alerts.page_on_call",
     fix_start_date=dt.date(2024, 1, 1),
     fix_max_retry_delay=1800,
@@ -706,6 +707,38 @@ POLICY_FIXED = [
         id="DC301-slas-and-miss-callback-become-one-deadline",
     ),
 ]
+
+POLICY_FIXED.append(
+    pytest.param(
+        """\
+        import httpx
+        from prefect import flow, task
+
+        @task(retries=2, retry_delay_seconds=30, timeout_seconds=60)
+        def push(rows):
+            httpx.post("https://example.com", json=rows)
+
+        @flow(name="push-rows", timeout_seconds=600)
+        def push_rows():
+            push([1])
+        """,
+        """\
+        import httpx
+        from prefect import flow, task
+        from flows.alerts import notify_on_call
+
+        @task(retries=2, retry_delay_seconds=30, timeout_seconds=60)
+        def push(rows):
+            httpx.post("https://example.com", json=rows)
+
+        @flow(name="push-rows", timeout_seconds=600, on_failure=[notify_on_call], on_crashed=[notify_on_call])
+        def push_rows():
+            push([1])
+        """,
+        "DC601",
+        id="DC601-prefect-hooks-from-failure-hook",
+    )
+)
 
 POLICY_UNCHANGED = [
     pytest.param(

@@ -55,6 +55,8 @@ class RuleOptions:
     # nobody, and the (async) callback of the DeadlineAlert that replaces an SLA on Airflow 3.
     failure_callback: str | None = None
     deadline_callback: str | None = None
+    # A Prefect state hook (flow, flow_run, state) for flows that alert nobody.
+    failure_hook: str | None = None
     # Where the team keeps its runbooks (one <pipeline_id>.md each); DC506 reports a pipeline
     # without one. None: no runbook is expected.
     runbook_dir: Path | None = None
@@ -142,7 +144,7 @@ def _parse(path: Path, table: dict[str, Any]) -> Config:
         "required-tags", "baseline", "fix-retries", "fix-retry-delay",
         "fix-execution-timeout", "fix-dagrun-timeout", "fix-timeout-seconds", "fix-tags",
         "fix-max-retry-delay", "fix-start-date", "failure-callback", "deadline-callback",
-        "runbook-dir", "python", "dagbag-timeout",
+        "runbook-dir", "python", "dagbag-timeout", "failure-hook",
     }  # fmt: skip
     for key in table:
         if key not in known:
@@ -248,6 +250,7 @@ def _parse(path: Path, table: dict[str, Any]) -> Config:
             fix_start_date=start_date,
             failure_callback=dotted_path("failure-callback"),
             deadline_callback=dotted_path("deadline-callback"),
+            failure_hook=dotted_path("failure-hook"),
             runbook_dir=path.parent / runbook_dir if isinstance(runbook_dir, str) else None,
         ),
         source=path,

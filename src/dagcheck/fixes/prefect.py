@@ -6,7 +6,7 @@ import libcst as cst
 
 from dagcheck.config import RuleOptions
 from dagcheck.findings import Finding
-from dagcheck.fixes import Fix, Source, fixer
+from dagcheck.fixes import Fix, Import, Source, fixer
 
 
 @fixer("DC603")
@@ -46,6 +46,22 @@ def flow_timeout(source: Source, finding: Finding, policy: RuleOptions) -> Fix |
     """A Prefect flow without timeout_seconds -> ``timeout_seconds=`` (fix-timeout-seconds).
     Unsafe: a run lasting longer is now stopped and fails."""
     return _on_decorator(source, finding, {"timeout_seconds": str(policy.fix_timeout_seconds)})
+
+
+@fixer("DC601")
+def flow_failure_hooks(source: Source, finding: Finding, policy: RuleOptions) -> Fix | None:
+    """A flow that alerts nobody -> ``on_failure=[hook], on_crashed=[hook]`` on its @flow,
+    the team's hook from failure-hook, imported. Unsafe: failed and crashed runs now call
+    it."""
+    if policy.failure_hook is None:
+        return None
+    module, _, name = policy.failure_hook.rpartition(".")
+    hook = source.use(Import(module, name))
+    if hook is None:
+        return None
+    hooks = {"on_failure": f"[{hook[0]}]", "on_crashed": f"[{hook[0]}]"}
+    fix = _on_decorator(source, finding, hooks)
+    return Fix(fix.edits, hook[1]) if fix is not None else None
 
 
 _DECORATORS = {"prefect.flow", "prefect.task", "prefect.flows.flow", "prefect.tasks.task"}
