@@ -47,6 +47,9 @@ demo: $(VENV)/.installed
 	$(VENV)/bin/dagcheck model $(FIXTURES)/airflow/dag_context_manager.py
 	$(VENV)/bin/dagcheck model $(FIXTURES)/prefect/etl_decorators.py
 	$(VENV)/bin/dagcheck check $(FIXTURES); status=$$?; test $$status -le 1
+	$(VENV)/bin/dagcheck review --exit-zero $(FIXTURES)/airflow/operators_classic.py $(FIXTURES)/prefect/serve_many_deployments.py
+	$(VENV)/bin/dagcheck runbook --out build/runbooks $(FIXTURES)
+	head -n 60 build/runbooks/warehouse_daily_load.md
 
 test: $(TEST_VENV)/.installed $(AIRFLOW2_VENV)/.installed $(PREFECT_VENV)/.installed
 	$(TEST_VENV)/bin/ruff check src tests benchmarks

@@ -3,6 +3,8 @@ its rule and every use-instead stays clean (each rule run on its own, as Fixit d
 
 from __future__ import annotations
 
+import datetime as dt
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -16,26 +18,38 @@ from dagcheck.checklist import (
 )
 from dagcheck.config import RuleOptions
 from dagcheck.engine import FileModel, Options, run
+from dagcheck.review import build_review
 from dagcheck.rules import (
     registered_deployment_rules,
     registered_file_rules,
     registered_rules,
     registered_run_rules,
 )
+from dagcheck.runbook import sync_runbooks
 
 DOCS = load_checklist()
 RULE_DOCS = [doc for doc in DOCS.values() if doc.area != "dagcheck"]
 
 
-# Examples of policy rules assume a team policy stricter than the defaults.
+# Examples of policy rules assume a team policy stricter than the defaults (and a
+# runbook-dir, set per test).
 EXAMPLE_POLICY = RuleOptions(min_retries=2, required_tags=("team:*",))
 
 
-def check_source(tmp_path: Path, doc: RuleDoc, source: str | None) -> FileModel:
+def check_source(
+    tmp_path: Path, doc: RuleDoc, source: str | None, *, with_runbooks: bool = False
+) -> FileModel:
     assert source is not None
     path = tmp_path / "dag.py"
     path.write_text(source, encoding="utf-8")
-    options = Options(select=(doc.code,), policy=EXAMPLE_POLICY, target_airflow=doc.target_airflow)
+    policy = replace(EXAMPLE_POLICY, runbook_dir=tmp_path / "runbooks")
+    if with_runbooks:  # as a team that follows DC506 has them: written by `dagcheck runbook`
+        options = Options(target_airflow=doc.target_airflow)
+        review = build_review(
+            run([path], options), options, tmp_path, dt.datetime.now(dt.timezone.utc)
+        )
+        sync_runbooks(review, tmp_path / "runbooks", check=False)
+    options = Options(select=(doc.code,), policy=policy, target_airflow=doc.target_airflow)
     [model] = run([path], options)
     assert [f.code for f in model.findings if f.code.startswith("DC0")] == []
     return model
@@ -70,7 +84,7 @@ def test_example_fires_the_rule(
 def test_use_instead_stays_clean(
     tmp_path: Path, doc: RuleDoc, example: str, use_instead: str
 ) -> None:
-    model = check_source(tmp_path, doc, use_instead)
+    model = check_source(tmp_path, doc, use_instead, with_runbooks=True)
     assert model.findings == []
 
 

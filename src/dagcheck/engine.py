@@ -12,13 +12,13 @@ from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import libcst as cst
 
 from dagcheck.checklist import RuleDoc, load_checklist
 from dagcheck.config import RuleOptions
 from dagcheck.discover import PREFECT_PROJECT_FILE, discover, mentions_a_framework
-from dagcheck.dynamic import Comparison, LoadedFile, apply_loaded, load_files
 from dagcheck.findings import Finding, Severity
 from dagcheck.model.airflow import build_airflow_pipelines
 from dagcheck.model.pipeline import Deployment, Pipeline, SourceFile, Span
@@ -32,6 +32,9 @@ from dagcheck.rules import (
     registered_run_rules,
 )
 from dagcheck.suppressions import Suppressions, read_suppressions
+
+if TYPE_CHECKING:  # the loading engines are imported only when one is asked for
+    from dagcheck.dynamic import Comparison, LoadedFile
 
 # Below this many files per process, starting processes costs more than it saves.
 _FILES_PER_PROCESS = 64
@@ -126,7 +129,11 @@ def run(paths: list[Path], options: Options, *, jobs: int | None = None) -> list
     Large trees are split across ``jobs`` processes (default: one per CPU).
     """
     files = _files_with_roots(paths, options)
-    loaded = load_files(files, options) if options.engine != "static" else {}
+    loaded: dict[Path, list[LoadedFile]] = {}
+    if options.engine != "static":
+        from dagcheck.dynamic import load_files
+
+        loaded = load_files(files, options)
     jobs = min(jobs or os.cpu_count() or 1, len(files) // _FILES_PER_PROCESS)
     if jobs < 2:
         models = _build_files(files, options, loaded)
@@ -345,6 +352,8 @@ def build_file(
     spans.resolve(module, source)  # the loaded model takes its locations from the static one
     comparison, load_findings = None, []
     if loaded:
+        from dagcheck.dynamic import apply_loaded
+
         comparison, load_errors = apply_loaded(source_file, loaded, source, options.engine)
         for message, line in load_errors:
             span = Span(line, 1, line, 1) if line else None

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from dagcheck.model.pipeline import Pipeline, Task
 
-# Characters that end or break a quoted Mermaid label, as Mermaid's own entity codes.
-_LABEL_ESCAPES = {"#": "#35;", '"': "#quot;", "<": "#lt;", ">": "#gt;"}
+# Characters that end, break or restyle a quoted Mermaid label (a backtick starts a Markdown
+# string), as Mermaid's numeric entity codes.
+_LABEL_ESCAPES = {char: f"#{ord(char)};" for char in '#"<>&`'}
 
 
 def task_name(task: Task) -> str:

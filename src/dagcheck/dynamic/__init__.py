@@ -12,14 +12,12 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from dagcheck.dynamic.dags import combine, load_dags
-from dagcheck.dynamic.flows import combine_flows, load_flows
 from dagcheck.dynamic.merge import Comparison
 from dagcheck.dynamic.runner import LoadedFile, LoaderUnavailable
-from dagcheck.model.pipeline import SourceFile
 
 if TYPE_CHECKING:
     from dagcheck.engine import Options
+    from dagcheck.model.pipeline import SourceFile
 
 __all__ = ["Comparison", "LoadedFile", "LoaderUnavailable", "apply_loaded", "load_files"]
 
@@ -31,6 +29,9 @@ def load_files(files: list[tuple[Path, Path]], options: Options) -> dict[Path, l
     loads: DAG files with DagBag (``dagbag``, ``both``), flow files by importing them
     (``import``, ``both``). Raises :class:`LoaderUnavailable` when the framework cannot be
     run."""
+    from dagcheck.dynamic.dags import load_dags
+    from dagcheck.dynamic.flows import load_flows
+
     roots = list(dict.fromkeys(root for root, _ in files))
     python = options.python or sys.executable
     loaded: dict[Path, list[LoadedFile]] = {}
@@ -68,6 +69,9 @@ def apply_loaded(
     returns the comparison and, for each loader that could not load the file, why (and
     where). A file that does not load has no pipelines of that framework, as when the
     scheduler or Prefect loads it, except under ``both``, which keeps the static ones."""
+    from dagcheck.dynamic.dags import combine
+    from dagcheck.dynamic.flows import combine_flows
+
     keep_static = engine == "both"
     total, errors = Comparison(), []
     for result in loaded:

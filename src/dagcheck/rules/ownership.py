@@ -7,7 +7,8 @@ from collections.abc import Iterator
 
 from dagcheck.config import RuleOptions
 from dagcheck.model.pipeline import Deployment, Pipeline
-from dagcheck.rules import Report, deployment_rule, describe, rule
+from dagcheck.rules import Report, deployment_rule, describe, rule, run_rule
+from dagcheck.runbook.names import runbook_names
 
 
 @rule("DC501")
@@ -87,3 +88,23 @@ def deployment_without_tags(deployment: Deployment, policy: RuleOptions) -> Iter
             f"deployment '{name}' has no tags; tag it with its team and domain so its runs can "
             "be found, filtered and targeted by automations",
         )
+
+
+@run_rule("DC506")
+def pipeline_without_runbook(
+    pipelines: list[Pipeline], policy: RuleOptions
+) -> Iterator[tuple[Pipeline, Report]]:
+    # A rule across files: two pipelines with one id get different runbook names, which
+    # only the whole run can tell.
+    if policy.runbook_dir is None:
+        return
+    for pipeline, name in zip(pipelines, runbook_names(pipelines), strict=True):
+        if not (policy.runbook_dir / name).is_file():
+            yield (
+                pipeline,
+                Report(
+                    pipeline.span,
+                    f"{describe(pipeline)} has no runbook: {name} is not in runbook-dir; "
+                    "`dagcheck runbook` writes one for the team to fill in",
+                ),
+            )
