@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from cli_runner import dagcheck
+from sources import WELL_RUN_DAG
 
 from dagcheck import __version__
 
@@ -26,41 +27,6 @@ CLEAN_DAG = """\
         extract >> load
 """
 # The same DAG, written to pass the whole checklist.
-CHECKED_DAG = """\
-    from datetime import timedelta
-
-    import pendulum
-    from airflow.sdk import DAG
-    from airflow.providers.standard.operators.bash import BashOperator
-
-
-    def page_on_call(context):
-        pass
-
-
-    default_args = {
-        "owner": "exports",
-        "retries": 2,
-        "retry_exponential_backoff": True,
-        "max_retry_delay": timedelta(minutes=20),
-        "execution_timeout": timedelta(minutes=30),
-        "on_failure_callback": page_on_call,
-    }
-
-    with DAG(
-        "nightly_export",
-        schedule="@daily",
-        start_date=pendulum.datetime(2024, 1, 1, tz="UTC"),
-        catchup=False,
-        dagrun_timeout=timedelta(hours=3),
-        tags=["team:exports"],
-        description="Nightly export of orders for the finance team",
-        default_args=default_args,
-    ):
-        extract = BashOperator(task_id="extract", bash_command="echo extract")
-        load = BashOperator(task_id="load", bash_command="echo load")
-        extract >> load
-"""
 
 
 @pytest.fixture
@@ -76,7 +42,7 @@ def dags(tmp_path: Path) -> Path:
 def checked_dags(tmp_path: Path) -> Path:
     folder = tmp_path / "checked"
     folder.mkdir()
-    (folder / "nightly_export.py").write_text(textwrap.dedent(CHECKED_DAG))
+    (folder / "nightly_export.py").write_text(textwrap.dedent(WELL_RUN_DAG))
     return folder
 
 

@@ -23,6 +23,7 @@ import click
 import pytest
 from cli_runner import dagcheck
 from dagbag_runner import example_dags_folders
+from sources import WELL_RUN_DAG
 
 from dagcheck.engine import Options, run
 from dagcheck.graph import mermaid, task_name
@@ -64,41 +65,6 @@ ODD_IDS_DAG = """\
         quoted >> hashed >> done
 """
 # Passes every checklist item.
-CLEAN_DAG = """\
-    from datetime import timedelta
-
-    import pendulum
-    from airflow.sdk import DAG
-    from airflow.providers.standard.operators.bash import BashOperator
-
-
-    def page_on_call(context):
-        pass
-
-
-    default_args = {
-        "owner": "exports",
-        "retries": 2,
-        "retry_exponential_backoff": True,
-        "max_retry_delay": timedelta(minutes=20),
-        "execution_timeout": timedelta(minutes=30),
-        "on_failure_callback": page_on_call,
-    }
-
-    with DAG(
-        "nightly_export",
-        schedule="@daily",
-        start_date=pendulum.datetime(2024, 1, 1, tz="UTC"),
-        catchup=False,
-        dagrun_timeout=timedelta(hours=3),
-        tags=["team:exports"],
-        description="Nightly export of orders for the finance team",
-        default_args=default_args,
-    ):
-        extract = BashOperator(task_id="extract", bash_command="echo extract")
-        load = BashOperator(task_id="load", bash_command="echo load")
-        extract >> load
-"""
 
 
 def search(pattern: str, text: str, flags: int = 0) -> re.Match[str]:
@@ -288,7 +254,7 @@ def test_review_exits_1_on_findings_at_or_above_fail_on(args: tuple[str, ...], c
 
 
 def test_review_of_a_clean_dag_exits_0(tmp_path: Path) -> None:
-    (tmp_path / "nightly_export.py").write_text(textwrap.dedent(CLEAN_DAG))
+    (tmp_path / "nightly_export.py").write_text(textwrap.dedent(WELL_RUN_DAG))
     result = dagcheck("review", "--now", NOW, tmp_path, cwd=tmp_path)
     assert (result.returncode, result.stderr) == (0, "")
     assert "100% of checklist items pass" in result.stdout
@@ -355,7 +321,7 @@ def test_markdown_escapes_ids_in_tables_and_html(odd_ids_dag: Path) -> None:
 
 def test_markdown_stays_within_a_github_comment(tmp_path: Path) -> None:
     """300 DAGs: the summary lists them all, the details kept are those of the worst."""
-    clean = textwrap.dedent(CLEAN_DAG)
+    clean = textwrap.dedent(WELL_RUN_DAG)
     for number in range(300):
         source = clean if number % 2 else clean.replace("default_args=default_args,", "")
         dag_id = f"export_{number:03d}"

@@ -10,7 +10,8 @@ neither reach nor start one.
 
 The protocol is the one of ``dagbag_loader.py``: JSON lines ``ready``, then ``start`` and
 ``file`` per file, with every ``prefect.Flow`` and ``prefect.Task`` bound to a module-level
-name and its settings as Prefect stores them.
+name and its settings as Prefect stores them. Each loader runs alone, without dagcheck on
+its import path, so the few lines that write the protocol are in both.
 """
 
 from __future__ import annotations
