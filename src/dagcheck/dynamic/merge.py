@@ -112,6 +112,8 @@ def same(static: Any, dynamic: Any) -> bool:
         return True  # Airflow keeps "no callbacks" as an empty list
     if static == 0 and dynamic is None and not isinstance(static, bool):
         return True  # Prefect stores timeout_seconds=0 (no timeout) as None
+    if isinstance(static, list) and isinstance(dynamic, ObjectValue):
+        return dynamic.name in ("DatasetAll", "AssetAll")  # Airflow 2 wraps a list of datasets
     if isinstance(static, ObjectValue) and static.name == "exponential_backoff":
         return isinstance(dynamic, list)  # Prefect computes the delays when the task is made
     if isinstance(dynamic, dt.timedelta) and isinstance(static, int | float):
