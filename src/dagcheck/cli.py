@@ -460,6 +460,8 @@ def runbook(
     outcome = sync_runbooks(result, folder, check=check_only)
     for line in outcome.lines:
         click.echo(line, err=True)
+    if not result.pipelines:
+        click.echo("No pipelines found: no runbook to write.", err=True)
     sys.exit(1 if check_only and not outcome.up_to_date else 0)
 
 
