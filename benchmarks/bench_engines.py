@@ -13,43 +13,20 @@ End to end, a fresh `dagcheck` process per run, best of N, on Airflow's own exam
 from __future__ import annotations
 
 import argparse
-import importlib.metadata
-import os
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
-SRC = REPO / "src"
+sys.path.insert(0, str(REPO / "tests"))
+
+from bench_prefect import best_wall_time  # noqa: E402
+from dagbag_runner import example_dags_folder  # noqa: E402
 
 
-def airflow_examples() -> Path | None:
-    for distribution, relative in (
-        ("apache-airflow-core", "airflow/example_dags"),
-        ("apache-airflow", "airflow/example_dags"),
-    ):
-        try:
-            folder = Path(str(importlib.metadata.distribution(distribution).locate_file(relative)))
-        except importlib.metadata.PackageNotFoundError:
-            continue
-        if folder.is_dir():
-            return folder
-    return None
-
-
-def best_wall_time(arguments: list[str], runs: int) -> float:
-    env = {**os.environ, "PYTHONPATH": str(SRC)}
-    command = [sys.executable, "-m", "dagcheck", *arguments]
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        result = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
-        times.append(time.perf_counter() - start)
-        if result.returncode not in (0, 1):  # 1: findings, still a complete run
-            raise SystemExit(f"{' '.join(command)} failed: {result.stderr.strip()[-300:]}")
-    return min(times)
+def dagcheck_time(arguments: list[str], runs: int) -> float:
+    """Best wall time of a fresh `dagcheck` process of this checkout."""
+    return best_wall_time([sys.executable, "-m", "dagcheck", *arguments], runs)
 
 
 def main() -> None:
@@ -57,19 +34,19 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--prefect-python")
     args = parser.parse_args()
-    examples = airflow_examples()
+    examples = example_dags_folder()
     rows: list[tuple[str, float]] = []
     if examples is not None:
         for engine in ("static", "dagbag", "both"):
             check = ["check", "--engine", engine, "--exit-zero", str(examples)]
             rows.append(
-                (f"check --engine {engine}, Airflow examples", best_wall_time(check, args.runs))
+                (f"check --engine {engine}, Airflow examples", dagcheck_time(check, args.runs))
             )
     fixtures = str(REPO / "fixtures" / "prefect")
     rows.append(
         (
             "check --engine static, Prefect fixtures",
-            best_wall_time(["check", "--exit-zero", fixtures], args.runs),
+            dagcheck_time(["check", "--exit-zero", fixtures], args.runs),
         )
     )
     if args.prefect_python:
@@ -77,15 +54,15 @@ def main() -> None:
         rows.append(
             (
                 "check --engine import, Prefect fixtures",
-                best_wall_time([*check, fixtures], args.runs),
+                dagcheck_time([*check, fixtures], args.runs),
             )
         )
     target = str(examples) if examples is not None else str(REPO / "fixtures")
     for output_format in ("text", "markdown", "json", "html"):
         review = ["review", "--format", output_format, "--exit-zero", target]
-        rows.append((f"review --format {output_format}", best_wall_time(review, args.runs)))
+        rows.append((f"review --format {output_format}", dagcheck_time(review, args.runs)))
     with tempfile.TemporaryDirectory() as out:
-        rows.append(("runbook", best_wall_time(["runbook", "--out", out, target], args.runs)))
+        rows.append(("runbook", dagcheck_time(["runbook", "--out", out, target], args.runs)))
     width = max(len(name) for name, _ in rows)
     for name, seconds in rows:
         print(f"{name:<{width}}  {seconds:6.2f} s")

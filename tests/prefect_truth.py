@@ -58,22 +58,24 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+# The import engine's loader: its settings normalization (hooks, cache policies, a flow's
+# default version, exception lines) is the one this reference uses too. It never imports
+# dagcheck, so it loads by path in the Prefect environment.
+_LOADER_PATH = (
+    Path(__file__).resolve().parent.parent / "src" / "dagcheck" / "dynamic" / "prefect_loader.py"
+)
+_spec = importlib.util.spec_from_file_location("dagcheck_prefect_loader", _LOADER_PATH)
+assert _spec is not None and _spec.loader is not None
+_loader = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(_loader)
+FLOW_HOOKS, TASK_HOOKS = _loader.FLOW_HOOKS, _loader.TASK_HOOKS
+exception_line = _loader.exception_line
+cache_policy_name = _loader.cache_policy_name
+default_flow_version = _loader.default_flow_version
+
 TIMEOUT_SECONDS = 60
 UNREACHABLE_API = "http://127.0.0.1:9/api"
 MODULE_PREFIX = "prefect_truth_fixture_"
-
-FLOW_HOOKS = ("on_failure", "on_completion", "on_crashed", "on_cancellation", "on_running")
-TASK_HOOKS = ("on_failure", "on_completion", "on_running", "on_commit", "on_rollback")
-# Prefect's default policy is INPUTS + TASK_SOURCE + RUN_ID (prefect.cache_policies.DEFAULT).
-DEFAULT_POLICY_PARTS = ("INPUTS", "RUN_ID", "TASK_SOURCE")
-POLICY_NAMES = {
-    "Inputs": "INPUTS",
-    "TaskSource": "TASK_SOURCE",
-    "FlowParameters": "FLOW_PARAMETERS",
-    "RunId": "RUN_ID",
-    "_None": "NO_CACHE",
-    "CacheKeyFnPolicy": "CACHE_KEY_FN",
-}
 
 
 def child_environment(prefect_home: str) -> dict[str, str]:
@@ -92,16 +94,6 @@ def child_environment(prefect_home: str) -> dict[str, str]:
     return env
 
 
-def exception_line(exc: BaseException) -> str:
-    """``"<Type>: <first non-empty line of the message>"``.
-
-    Prefect's hook errors continue with a usage example over several lines, so the first line
-    is the one that says what is wrong.
-    """
-    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
-    return f"{type(exc).__name__}: {lines[0]}" if lines else type(exc).__name__
-
-
 def seconds(value: Any) -> Any:
     if isinstance(value, dt.timedelta):
         return value.total_seconds()
@@ -110,28 +102,6 @@ def seconds(value: Any) -> Any:
 
 def hook_names(hooks: Any) -> list[str]:
     return [getattr(hook, "__name__", repr(hook)) for hook in hooks or []]
-
-
-def policy_parts(policy: Any) -> list[str]:
-    """Names of the atomic policies in ``policy`` (a compound policy holds a flat list)."""
-    nested = getattr(policy, "policies", None)
-    if isinstance(nested, list):
-        return [name for part in nested for name in policy_parts(part)]
-    kind = type(policy).__name__
-    name = POLICY_NAMES.get(kind, kind)
-    excluded = getattr(policy, "exclude", None) if kind == "Inputs" else None
-    if excluded:
-        name = f"INPUTS(exclude={','.join(sorted(excluded))})"
-    return [name]
-
-
-def cache_policy_name(policy: Any) -> str | None:
-    if policy is None:
-        return None
-    parts = sorted(set(policy_parts(policy)))
-    if tuple(parts) == DEFAULT_POLICY_PARTS:
-        return "DEFAULT"
-    return "+".join(parts)
 
 
 def retry_delay(value: Any) -> Any:
@@ -146,19 +116,6 @@ def storage(value: Any) -> Any:
     if value is None or isinstance(value, str):
         return value
     return str(value) if isinstance(value, os.PathLike) else repr(value)
-
-
-def default_flow_version(flow: Any) -> str | None:
-    """The version Prefect gives a flow without ``version=``: a hash of its source file."""
-    import inspect
-
-    from prefect.utilities.hashing import file_hash
-
-    try:
-        source_file = inspect.getsourcefile(flow.fn)
-        return file_hash(source_file) if source_file else None
-    except (OSError, TypeError):
-        return None
 
 
 def describe_flow(flow: Any) -> dict[str, Any]:

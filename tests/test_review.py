@@ -91,7 +91,7 @@ def reviews(odd_ids_dag: Path) -> dict[str, Review]:
     """Reviews built in this process, as the CLI builds them: the fixtures (and the DAG of odd
     task ids), and Airflow's example DAGs."""
     now = dt.datetime(2025, 1, 1, tzinfo=dt.timezone.utc)
-    options = Options(select=("DC",))
+    options = Options(select=("DC",), propose_fixes=True)
 
     def review(paths: list[Path]) -> Review:
         return build_review(run(paths, options), options, ROOT, now)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
@@ -159,6 +159,14 @@ _EXCLUDE = click.option(
 )
 
 
+def _pipeline_options(command: Callable[..., None]) -> Callable[..., None]:
+    """PATHS and the options of every command that reads pipelines: which Airflow and Prefect,
+    which files, which config, which engine."""
+    for option in reversed((_PATHS, _TARGET, _TARGET_PREFECT, _EXCLUDE, _CONFIG, _ENGINE, _PYTHON)):
+        command = option(command)
+    return command
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="dagcheck")
 def cli() -> None:
@@ -170,13 +178,7 @@ def _codes(value: str | None) -> tuple[str, ...]:
 
 
 @cli.command()
-@_PATHS
-@_TARGET
-@_TARGET_PREFECT
-@_EXCLUDE
-@_CONFIG
-@_ENGINE
-@_PYTHON
+@_pipeline_options
 @_SELECT
 @_IGNORE
 @click.option(
@@ -267,13 +269,15 @@ def check(
     options = _options(
         config, target_airflow, target_prefect, exclude, select, ignore, engine, python
     )
+    # SARIF carries each finding's fix: the report's run proposes them.
+    reported = replace(options, propose_fixes=output_format == "sarif")
     with _loading_errors():
-        models = run(list(paths), options)
+        models = run(list(paths), options if fix or diff else reported)
     findings = sorted((f for m in models for f in m.findings), key=lambda f: f.sort_key)
     if fix or diff:
         _fix(findings, options, unsafe=unsafe_fixes, diff=diff, show_fixes=show_fixes)
         with _loading_errors():
-            models = run(list(paths), options)  # what remains
+            models = run(list(paths), reported)  # what remains
         findings = sorted((f for m in models for f in m.findings), key=lambda f: f.sort_key)
     root = project_root or _git_root(Path.cwd()) or Path.cwd()
     if write_baseline is not None:
@@ -339,19 +343,13 @@ def _review(paths: tuple[Path, ...], options: Options, now: str | None) -> Any:
         if moment.tzinfo is None:
             moment = moment.replace(tzinfo=dt.timezone.utc)
     with _loading_errors():
-        models = run(list(paths), options)
+        models = run(list(paths), replace(options, propose_fixes=True))
     root = _git_root(Path.cwd()) or Path.cwd()
     return build_review(models, options, root, moment)
 
 
 @cli.command()
-@_PATHS
-@_TARGET
-@_TARGET_PREFECT
-@_EXCLUDE
-@_CONFIG
-@_ENGINE
-@_PYTHON
+@_pipeline_options
 @_SELECT
 @_IGNORE
 @click.option(
@@ -410,13 +408,7 @@ def review(
 
 
 @cli.command()
-@_PATHS
-@_TARGET
-@_TARGET_PREFECT
-@_EXCLUDE
-@_CONFIG
-@_ENGINE
-@_PYTHON
+@_pipeline_options
 @_SELECT
 @_IGNORE
 @click.option(
@@ -633,13 +625,7 @@ def _indent(code: str) -> str:
 
 
 @cli.command()
-@_PATHS
-@_TARGET
-@_TARGET_PREFECT
-@_EXCLUDE
-@_CONFIG
-@_ENGINE
-@_PYTHON
+@_pipeline_options
 @_FORMAT
 @click.option(
     "--show-defaults", is_flag=True, help="Text format: also list settings left at defaults."

@@ -75,6 +75,8 @@ class Options:
     engine: str = "static"
     python: str | None = None  # the interpreter that loads DAGs or flows (default: this one)
     load_timeout: float = 30.0  # seconds one file may take to load
+    # Give each finding the fix `dagcheck fix` would apply (for SARIF and review).
+    propose_fixes: bool = False
 
     def selected_rules(self, path: Path, *, run_rules: bool = False) -> list[str]:
         """Codes to run on one file: its pipeline and file rules, or (``run_rules``) the
@@ -359,6 +361,11 @@ def build_file(
             span = Span(line, 1, line, 1) if line else None
             load_findings.append(_file_finding(path, "DC002", message, span))
     findings = _check_file(source_file, options) if options.select else []
+    if options.propose_fixes and findings:
+        from dagcheck.fixes import Source, with_proposed_fixes
+
+        fixable = Source(source, module, options.target_airflow)
+        findings = with_proposed_fixes(findings, fixable, options.policy)
     return FileModel(
         path,
         source_file.pipelines,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from dagcheck.model.pipeline import Span
@@ -20,6 +20,24 @@ class Severity(str, enum.Enum):
 
 
 @dataclass(frozen=True)
+class TextEdit:
+    """Replace the text from ``start`` to ``end`` (1-based line and column, the end
+    exclusive) with ``text``."""
+
+    start: tuple[int, int]
+    end: tuple[int, int]
+    text: str
+
+
+@dataclass(frozen=True)
+class ProposedFix:
+    """What ``dagcheck fix`` would do about a finding: how safe it is, and its edits."""
+
+    safety: str  # "safe" | "unsafe"
+    edits: tuple[TextEdit, ...]
+
+
+@dataclass(frozen=True)
 class Finding:
     code: str
     message: str
@@ -28,6 +46,8 @@ class Finding:
     severity: Severity
     pipeline: str | None = None
     task: str | None = None
+    # Filled in when a report shows fixes (SARIF, review): not part of what the finding is.
+    fix: ProposedFix | None = field(default=None, compare=False)
 
     @property
     def sort_key(self) -> tuple[str, int, int, str]:

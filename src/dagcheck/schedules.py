@@ -29,6 +29,7 @@ no run times: its code decides when runs start.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 import warnings
 import zoneinfo
@@ -385,18 +386,6 @@ def _cron_timetable(
     return _airflow_cron([cron], text, zone, dag, now, count, data_intervals=intervals)
 
 
-def _cron_trigger(
-    arguments: _Arguments, text: str, dag: _Dag, now: dt.datetime, count: int
-) -> ScheduleSummary:
-    return _cron_timetable(arguments, text, dag, now, count, intervals=False)
-
-
-def _cron_data_interval(
-    arguments: _Arguments, text: str, dag: _Dag, now: dt.datetime, count: int
-) -> ScheduleSummary:
-    return _cron_timetable(arguments, text, dag, now, count, intervals=True)
-
-
 def _multiple_cron_trigger(
     arguments: _Arguments, text: str, dag: _Dag, now: dt.datetime, count: int
 ) -> ScheduleSummary:
@@ -414,18 +403,6 @@ def _delta_timetable(
     if not isinstance(delta, dt.timedelta):
         return ScheduleSummary(None, text, None)
     return _airflow_delta(delta, text, dag, intervals, now, count)
-
-
-def _delta_trigger(
-    arguments: _Arguments, text: str, dag: _Dag, now: dt.datetime, count: int
-) -> ScheduleSummary:
-    return _delta_timetable(arguments, text, dag, now, count, intervals=False)
-
-
-def _delta_data_interval(
-    arguments: _Arguments, text: str, dag: _Dag, now: dt.datetime, count: int
-) -> ScheduleSummary:
-    return _delta_timetable(arguments, text, dag, now, count, intervals=True)
 
 
 def _events(
@@ -474,11 +451,11 @@ def _asset_or_time(
 
 _Timetable = Callable[[_Arguments, str, _Dag, dt.datetime, int], ScheduleSummary]
 _TIMETABLES: dict[str, _Timetable] = {
-    "CronTriggerTimetable": _cron_trigger,
-    "CronDataIntervalTimetable": _cron_data_interval,
+    "CronTriggerTimetable": functools.partial(_cron_timetable, intervals=False),
+    "CronDataIntervalTimetable": functools.partial(_cron_timetable, intervals=True),
     "MultipleCronTriggerTimetable": _multiple_cron_trigger,
-    "DeltaTriggerTimetable": _delta_trigger,
-    "DeltaDataIntervalTimetable": _delta_data_interval,
+    "DeltaTriggerTimetable": functools.partial(_delta_timetable, intervals=False),
+    "DeltaDataIntervalTimetable": functools.partial(_delta_timetable, intervals=True),
     "EventsTimetable": _events,
     "AssetOrTimeSchedule": _asset_or_time,
     "DatasetOrTimeSchedule": _asset_or_time,

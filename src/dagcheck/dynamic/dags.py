@@ -27,7 +27,7 @@ from dagcheck.dynamic.merge import (
     span_of_text,
     text_of,
 )
-from dagcheck.dynamic.runner import LoadedFile, base_environment, run_loader
+from dagcheck.dynamic.runner import LoadedFile, Loader, base_environment
 from dagcheck.model.airflow import task_kind
 from dagcheck.model.pipeline import (
     Edge,
@@ -60,7 +60,7 @@ def load_dags(
                 "AIRFLOW__LOGGING__LOGGING_LEVEL": "ERROR",
             }
         )
-        return run_loader(LOADER, files, python=python, env=env, timeout=timeout, module="airflow")
+        return Loader(LOADER, python, env, timeout, "airflow").load(files)
 
 
 def combine(
@@ -137,11 +137,8 @@ def _pipeline(
         for down in task["downstream"]
     ]
     if keep_static:
-        edges += [
-            e
-            for key, e in static_edges.items()
-            if key not in {(x.upstream, x.downstream) for x in edges}
-        ]
+        loaded = {(edge.upstream, edge.downstream) for edge in edges}
+        edges += [edge for key, edge in static_edges.items() if key not in loaded]
     groups = sorted({task["group"] for task in dag["tasks"] if task.get("group")})
     pipeline = Pipeline(
         framework="airflow",

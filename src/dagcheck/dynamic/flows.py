@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from dagcheck.dynamic.merge import Comparison, decode, merged_settings, span_of_text, text_of
-from dagcheck.dynamic.runner import LoadedFile, base_environment, run_loader
+from dagcheck.dynamic.runner import LoadedFile, Loader, base_environment
 from dagcheck.model.pipeline import Pipeline, Provenance, Setting, Span, Task
 
 LOADER = Path(__file__).with_name("prefect_loader.py")
@@ -42,7 +42,7 @@ def load_flows(
                 "DO_NOT_TRACK": "1",
             }
         )
-        return run_loader(LOADER, files, python=python, env=env, timeout=timeout, module="prefect")
+        return Loader(LOADER, python, env, timeout, "prefect").load(files)
 
 
 def combine_flows(
@@ -94,7 +94,8 @@ def _task(
     found = loaded.get(name) if name is not None else None
     if found is None:
         return task
-    settings = _settings(found, task.settings, comparison, flow, task.id, keep_static)
+    task_id = task.id if isinstance(task.id, str) else None
+    settings = _settings(found, task.settings, comparison, flow, task_id, keep_static)
     return replace(task, settings=settings)
 
 
@@ -103,7 +104,7 @@ def _settings(
     static: dict[str, Setting],
     comparison: Comparison,
     flow: str,
-    task: str | Any,
+    task: str | None,
     keep_static: bool,
 ) -> dict[str, Setting]:
     imported = {
@@ -111,5 +112,4 @@ def _settings(
         for name, encoded in loaded["settings"].items()
         for value in [decode(encoded)]
     }
-    task_id = task if isinstance(task, str) or task is None else None
-    return merged_settings(imported, static, comparison, flow, task_id, keep_static)
+    return merged_settings(imported, static, comparison, flow, task, keep_static)

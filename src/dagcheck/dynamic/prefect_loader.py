@@ -20,7 +20,6 @@ import datetime as dt
 import importlib.util
 import json
 import os
-import re
 import sys
 from typing import Any, TextIO
 
@@ -57,7 +56,6 @@ POLICY_NAMES = {
     "CacheKeyFnPolicy": "CACHE_KEY_FN",
 }
 DEFAULT_POLICY_PARTS = ("INPUTS", "RUN_ID", "TASK_SOURCE")
-_FRAME = re.compile(r'^\s*File "(?P<file>[^"]+)", line (?P<line>\d+)')
 
 
 def encode(value: Any) -> Any:
@@ -77,11 +75,16 @@ def encode(value: Any) -> Any:
 
 
 def policy_parts(policy: Any) -> list[str]:
+    """Names of the atomic policies in ``policy`` (a compound policy holds a flat list)."""
     nested = getattr(policy, "policies", None)
     if isinstance(nested, list):
         return [name for part in nested for name in policy_parts(part)]
     kind = type(policy).__name__
-    return [POLICY_NAMES.get(kind, kind)]
+    name = POLICY_NAMES.get(kind, kind)
+    excluded = getattr(policy, "exclude", None) if kind == "Inputs" else None
+    if excluded:
+        name = f"INPUTS(exclude={','.join(sorted(excluded))})"
+    return [name]
 
 
 def cache_policy_name(policy: Any) -> str | None:
@@ -162,6 +165,9 @@ def error_line(path: str, error: BaseException) -> int | None:
 
 
 def exception_line(error: BaseException) -> str:
+    """``"<Type>: <first non-empty line of the message>"``: Prefect's hook errors go on with
+    a usage example over several lines, so the first line is the one that says what is
+    wrong."""
     lines = [line.strip() for line in str(error).splitlines() if line.strip()]
     return f"{type(error).__name__}: {lines[0]}" if lines else type(error).__name__
 

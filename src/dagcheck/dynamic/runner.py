@@ -38,82 +38,76 @@ class LoadedFile:
     framework: str = "airflow"  # whose loader: "airflow" (DagBag) or "prefect"
 
 
-def run_loader(
-    script: Path,
-    files: list[Path],
-    *,
-    python: str,
-    env: dict[str, str],
-    timeout: float,
-    module: str,
-) -> dict[Path, LoadedFile]:
-    """Load ``files`` with ``script``; ``module`` is what the loader imports first (named in
-    the error when the interpreter does not have it)."""
-    results: dict[Path, LoadedFile] = {}
-    remaining = list(files)
-    while remaining:
-        done = _run_once(script, remaining, python, env, timeout, module, results)
-        remaining = remaining[done:]
-    return results
+@dataclass(frozen=True)
+class Loader:
+    """A loader script, and how to run it: which interpreter, environment and per-file
+    timeout; ``module`` is what it imports first (named when the interpreter lacks it)."""
 
+    script: Path
+    python: str
+    env: dict[str, str]
+    timeout: float
+    module: str
 
-def _run_once(
-    script: Path,
-    files: list[Path],
-    python: str,
-    env: dict[str, str],
-    timeout: float,
-    module: str,
-    results: dict[Path, LoadedFile],
-) -> int:
-    """One loader process over ``files``; returns how many of them it got through (a file
-    that timed out or ended the process counts, reported as not loaded)."""
-    try:
-        process = subprocess.Popen(
-            [python, str(script), *map(str, files)],
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            env=env,
-            text=True,
-            encoding="utf-8",
-            errors="replace",
-        )
-    except OSError as error:
-        raise LoaderUnavailable(f"cannot run {python}: {error.strerror or error}") from None
-    events: queue.Queue[dict[str, Any] | None] = queue.Queue()
-    stderr_tail: list[str] = []
-    threading.Thread(target=_pump, args=(process.stdout, events), daemon=True).start()
-    threading.Thread(target=_tail, args=(process.stderr, stderr_tail), daemon=True).start()
-    try:
-        ready = _next(events, _START_UP_SECONDS)
-        if ready is None or ready.get("event") != "ready":
-            raise LoaderUnavailable(_why_not_ready(process, stderr_tail, module))
-        done, current = 0, None
-        while True:
-            event = _next(events, timeout + _GRACE_SECONDS)
-            if event is None and current is None and done == len(files):
-                return done  # every file loaded
-            if event is None or event.get("event") == "timeout":
-                if current is None:  # stopped between two files: charge the next one
-                    current = files[done]
-                if event is None:
-                    code = process.wait()
-                    why = f"the loading process exited (code {code}) while importing it"
-                else:
-                    why = f"loading took longer than {timeout:g} s and was stopped"
-                results[current] = LoadedFile(current, error=why, framework=module)
-                return done + 1
-            if event.get("event") == "start":
-                current = Path(event["file"])
-            elif event.get("event") == "file":
-                path = Path(event["file"])
-                results[path] = LoadedFile(path, event, ready=ready, framework=module)
-                done, current = done + 1, None
-    finally:
-        if process.poll() is None:
-            process.kill()
-        process.wait()
+    def load(self, files: list[Path]) -> dict[Path, LoadedFile]:
+        results: dict[Path, LoadedFile] = {}
+        remaining = list(files)
+        while remaining:
+            done = self._run_once(remaining, results)
+            remaining = remaining[done:]
+        return results
+
+    def _run_once(self, files: list[Path], results: dict[Path, LoadedFile]) -> int:
+        """One loader process over ``files``; returns how many of them it got through (a file
+        that timed out or ended the process counts, reported as not loaded)."""
+        try:
+            process = subprocess.Popen(
+                [self.python, str(self.script), *map(str, files)],
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                env=self.env,
+                text=True,
+                encoding="utf-8",
+                errors="replace",
+            )
+        except OSError as error:
+            raise LoaderUnavailable(
+                f"cannot run {self.python}: {error.strerror or error}"
+            ) from None
+        events: queue.Queue[dict[str, Any] | None] = queue.Queue()
+        stderr_tail: list[str] = []
+        threading.Thread(target=_pump, args=(process.stdout, events), daemon=True).start()
+        threading.Thread(target=_tail, args=(process.stderr, stderr_tail), daemon=True).start()
+        try:
+            ready = _next(events, _START_UP_SECONDS)
+            if ready is None or ready.get("event") != "ready":
+                raise LoaderUnavailable(_why_not_ready(process, stderr_tail, self.module))
+            done, current = 0, None
+            while True:
+                event = _next(events, self.timeout + _GRACE_SECONDS)
+                if event is None and current is None and done == len(files):
+                    return done  # every file loaded
+                if event is None or event.get("event") == "timeout":
+                    if current is None:  # stopped between two files: charge the next one
+                        current = files[done]
+                    if event is None:
+                        code = process.wait()
+                        why = f"the loading process exited (code {code}) while importing it"
+                    else:
+                        why = f"loading took longer than {self.timeout:g} s and was stopped"
+                    results[current] = LoadedFile(current, error=why, framework=self.module)
+                    return done + 1
+                if event.get("event") == "start":
+                    current = Path(event["file"])
+                elif event.get("event") == "file":
+                    path = Path(event["file"])
+                    results[path] = LoadedFile(path, event, ready=ready, framework=self.module)
+                    done, current = done + 1, None
+        finally:
+            if process.poll() is None:
+                process.kill()
+            process.wait()
 
 
 def _next(events: queue.Queue[dict[str, Any] | None], wait: float) -> dict[str, Any] | None:

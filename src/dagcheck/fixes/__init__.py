@@ -11,15 +11,15 @@ from __future__ import annotations
 import bisect
 import functools
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
-from pathlib import Path
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import libcst as cst
 from libcst.metadata import MetadataWrapper, PositionProvider
 
+from dagcheck.checklist import load_checklist
 from dagcheck.config import RuleOptions
-from dagcheck.findings import Finding
+from dagcheck.findings import Finding, ProposedFix, TextEdit
 from dagcheck.model.pipeline import Span
 from dagcheck.model.values import ImportedName, Scope, bind_import
 
@@ -39,6 +39,12 @@ class Import:
 
     module: str
     name: str | None = None
+
+    @classmethod
+    def dotted(cls, path: str) -> Import:
+        """The import of a configured ``module.name`` (a team's callback)."""
+        module, _, name = path.rpartition(".")
+        return cls(module, name)
 
     @property
     def qualname(self) -> str:
@@ -259,6 +265,14 @@ class Source:
             return None
         return wanted.bound_name, [wanted]
 
+    def use_all(self, *wanted: Import) -> tuple[list[str], list[Import]] | None:
+        """:meth:`use` for several things: their names, and the imports to add; None when
+        any name is taken."""
+        used = [self.use(one) for one in wanted]
+        if any(one is None for one in used):
+            return None
+        return [one[0] for one in used if one], [i for one in used if one for i in one[1]]
+
     def import_edits(self, imports: list[Import], untouchable: list[Edit]) -> list[Edit]:
         """Edits adding the imports the file lacks: names joined to the file's own
         ``from module import ...`` (unless another edit rewrites it), the rest on new lines
@@ -360,31 +374,24 @@ def _first_that_applies(fixers: list[Fixer]) -> Fixer:
     return fix
 
 
-def proposed_fix(finding: Finding, policy: RuleOptions) -> tuple[Source, Fix, list[Edit]] | None:
-    """The fix of one finding in its file as it is now, with its edits (imports included);
-    None when the rule has no fix or it cannot be expressed there."""
-    fix_finding = registered_fixers().get(finding.code)
-    if fix_finding is None or finding.path.suffix != ".py":
-        return None
-    try:
-        stat = finding.path.stat()
-    except OSError:
-        return None
-    source = _source_of(finding.path, stat.st_mtime_ns, stat.st_size)
-    if source is None:
-        return None
-    fix = fix_finding(source, finding, policy)
-    if fix is None:
-        return None
-    return source, fix, [*fix.edits, *source.import_edits(fix.imports, fix.edits)]
-
-
-@functools.lru_cache(maxsize=64)
-def _source_of(path: Path, modified: int, size: int) -> Source | None:
-    """A file parsed once for all the fixes a report proposes in it; the key includes its
-    modification time and size, so that a rewritten file is read again."""
-    try:
-        text = path.read_bytes().decode("utf-8").removeprefix("\ufeff")
-        return Source(text, cst.parse_module(text))
-    except (OSError, UnicodeDecodeError, cst.ParserSyntaxError):
-        return None
+def with_proposed_fixes(
+    findings: list[Finding], source: Source, policy: RuleOptions
+) -> list[Finding]:
+    """The findings of one file, each with the fix ``dagcheck fix`` would apply to it (imports
+    included), for the reports that show fixes; read from the syntax the check already
+    parsed."""
+    docs, fixers = load_checklist(), registered_fixers()
+    proposed = []
+    for finding in findings:
+        doc, fix_finding = docs.get(finding.code), fixers.get(finding.code)
+        fix = fix_finding(source, finding, policy) if fix_finding and doc else None
+        if fix is None or doc is None or doc.fix.safety == "none":
+            proposed.append(finding)
+            continue
+        edits = sorted([*fix.edits, *source.import_edits(fix.imports, fix.edits)])
+        text_edits = tuple(
+            TextEdit(source.position(edit.start), source.position(edit.end), edit.text)
+            for edit in edits
+        )
+        proposed.append(replace(finding, fix=ProposedFix(fix.safety or doc.fix.safety, text_edits)))
+    return proposed

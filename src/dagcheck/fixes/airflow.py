@@ -344,8 +344,7 @@ def failure_callback(source: Source, finding: Finding, policy: RuleOptions) -> F
     callable from failure-callback, imported. Unsafe: every failed task now calls it."""
     if policy.failure_callback is None:
         return None
-    module, _, name = policy.failure_callback.rpartition(".")
-    callback = source.use(Import(module, name))
+    callback = source.use(Import.dotted(policy.failure_callback))
     if callback is None:
         return None
     entries = {"on_failure_callback": callback[0]}
@@ -387,21 +386,20 @@ def sla_to_deadline(source: Source, finding: Finding, policy: RuleOptions) -> Fi
         return Fix([removal])
     if any(arg.star for arg in dag.args):
         return None
-    names = [
-        source.use(Import("airflow.sdk", name))
-        for name in ("DeadlineAlert", "DeadlineReference", "AsyncCallback")
-    ]
-    module, _, callable_name = policy.deadline_callback.rpartition(".")
-    callback = source.use(Import(module, callable_name))
-    if callback is None or any(name is None for name in names):
+    used = source.use_all(
+        Import("airflow.sdk", "DeadlineAlert"),
+        Import("airflow.sdk", "DeadlineReference"),
+        Import("airflow.sdk", "AsyncCallback"),
+        Import.dotted(policy.deadline_callback),
+    )
+    if used is None:
         return None
-    (alert, alert_import), (reference, reference_import), (wrapper, wrapper_import) = names  # type: ignore[misc]
+    (alert, reference, wrapper, callback), imports = used
     interval = source.module.code_for_node(written.item.value)
     deadline = (
         f"{alert}(reference={reference}.DAGRUN_QUEUED_AT, interval={interval}, "
-        f"callback={wrapper}({callback[0]}))"
+        f"callback={wrapper}({callback}))"
     )
-    imports = [*alert_import, *reference_import, *wrapper_import, *callback[1]]
     return Fix([removal, source.add_keyword(dag, "deadline", deadline)], imports)
 
 

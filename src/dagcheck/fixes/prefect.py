@@ -25,7 +25,7 @@ def hook_in_a_list(source: Source, finding: Finding, policy: RuleOptions) -> Fix
 def task_retries(source: Source, finding: Finding, policy: RuleOptions) -> Fix | None:
     """A Prefect task without retries -> ``retries=`` and ``retry_delay_seconds=`` on its
     decorator. Unsafe: the task then runs again after a failure."""
-    if finding.message.startswith("retries=0") or "retries=0" in finding.message:
+    if "retries=0" in finding.message:
         return None  # written: an explicit choice
     return _on_decorator(
         source,
@@ -55,8 +55,7 @@ def flow_failure_hooks(source: Source, finding: Finding, policy: RuleOptions) ->
     it."""
     if policy.failure_hook is None:
         return None
-    module, _, name = policy.failure_hook.rpartition(".")
-    hook = source.use(Import(module, name))
+    hook = source.use(Import.dotted(policy.failure_hook))
     if hook is None:
         return None
     hooks = {"on_failure": f"[{hook[0]}]", "on_crashed": f"[{hook[0]}]"}

@@ -158,23 +158,12 @@ def _result(
 def _fixes(finding: Finding, context: ReportContext) -> list[om.Fix] | None:
     """The rule's fix for this finding, as edits of the file: viewers can offer to apply it
     (GitHub code scanning ignores it)."""
-    from dagcheck.fixes import proposed_fix
-
     doc = load_checklist().get(finding.code)
-    proposed = (
-        proposed_fix(finding, context.policy)
-        if doc is not None and doc.fix.safety != "none"
-        else None
-    )
-    if proposed is None:
+    if finding.fix is None or doc is None:
         return None
-    source, fix, edits = proposed
     replacements = []
-    for edit in sorted(edits):
-        (line, column), (end_line, end_column) = (
-            source.position(edit.start),
-            source.position(edit.end),
-        )
+    for edit in finding.fix.edits:
+        (line, column), (end_line, end_column) = edit.start, edit.end
         region = om.Region(
             start_line=line, start_column=column, end_line=end_line, end_column=end_column
         )
@@ -184,8 +173,7 @@ def _fixes(finding: Finding, context: ReportContext) -> list[om.Fix] | None:
         artifact_location=_artifact_location(finding.path, context.root),
         replacements=replacements,
     )
-    safety = fix.safety or doc.fix.safety  # type: ignore[union-attr]
-    description = f"{doc.fix.title} ({safety} fix)"  # type: ignore[union-attr]
+    description = f"{doc.fix.title} ({finding.fix.safety} fix)"
     return [om.Fix(description=om.Message(text=description), artifact_changes=[change])]
 
 

@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from dagcheck.checklist import ChecklistItem, load_checklist, load_review_checklist
-from dagcheck.config import RuleOptions
 from dagcheck.engine import FileModel, Options
 from dagcheck.findings import Finding, Severity
 from dagcheck.model.pipeline import Pipeline
@@ -85,10 +84,18 @@ class Review:
         return _relative(path, self.root)
 
     @property
+    def passed(self) -> int:
+        """Checklist items passed, over every pipeline."""
+        return sum(review.count(PASS) for review in self.pipelines)
+
+    @property
+    def applicable(self) -> int:
+        """Checklist items that apply, over every pipeline."""
+        return sum(review.applicable for review in self.pipelines)
+
+    @property
     def pass_rate(self) -> float | None:
-        applicable = sum(review.applicable for review in self.pipelines)
-        passed = sum(review.count(PASS) for review in self.pipelines)
-        return passed / applicable if applicable else None
+        return self.passed / self.applicable if self.applicable else None
 
     @property
     def worst_first(self) -> list[PipelineReview]:
@@ -120,14 +127,15 @@ class Review:
 
 
 def build_review(models: list[FileModel], options: Options, root: Path, now: dt.datetime) -> Review:
-    """The review of every pipeline in ``models``, whose findings are already checked."""
+    """The review of every pipeline in ``models``, whose findings are already checked (run
+    with ``propose_fixes`` for the review to say which ones ``dagcheck fix`` fixes)."""
     checklist = load_review_checklist()
     pipelines = [(model, pipeline) for model in models for pipeline in model.pipelines]
     owners = _owners_of_findings(models, pipelines)
     reviews = []
     for model, pipeline in pipelines:
         findings = [f for f in owners.pop(id(pipeline), [])]
-        reviewed = [_reviewed(f, options.policy) for f in sorted(findings, key=_order)]
+        reviewed = [_reviewed(f) for f in sorted(findings, key=_order)]
         reviews.append(
             PipelineReview(
                 pipeline=pipeline,
@@ -172,17 +180,10 @@ def _order(finding: Finding) -> tuple[int, tuple[str, int, int, str]]:
     return (-finding.severity.rank, finding.sort_key)
 
 
-def _reviewed(finding: Finding, policy: RuleOptions) -> ReviewedFinding:
-    from dagcheck.fixes import proposed_fix
-
-    doc = load_checklist().get(finding.code)
-    if doc is None or doc.fix.safety == "none":
+def _reviewed(finding: Finding) -> ReviewedFinding:
+    if finding.fix is None:
         return ReviewedFinding(finding, None, None)
-    proposed = proposed_fix(finding, policy)
-    if proposed is None:
-        return ReviewedFinding(finding, None, None)
-    safety = proposed[1].safety or doc.fix.safety
-    return ReviewedFinding(finding, safety, doc.fix.title)
+    return ReviewedFinding(finding, finding.fix.safety, load_checklist()[finding.code].fix.title)
 
 
 def _score(

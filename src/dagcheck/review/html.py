@@ -26,7 +26,6 @@ from dagcheck.review.text import (
     FIX_HINTS,
     MARKS,
     TOP_GAPS,
-    checklist_counts,
     code_ranges,
     fact_rows,
 )
@@ -92,10 +91,9 @@ def _summary(review: Review) -> str:
     pipelines = review.pipelines
     parts = [f"{len(pipelines)} pipeline{'' if len(pipelines) == 1 else 's'}"]
     if review.pass_rate is not None:
-        passed, applicable = checklist_counts(review)
         parts.append(
             f"<strong>{review.pass_rate:.0%}</strong> of checklist items pass "
-            f"({passed} of {applicable})"
+            f"({review.passed} of {review.applicable})"
         )
     findings = review.all_findings()
     fixable = {id(r.finding) for p in pipelines for r in p.findings if r.fix}

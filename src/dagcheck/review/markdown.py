@@ -32,7 +32,6 @@ from dagcheck.review.render import RenderOptions
 from dagcheck.review.text import (
     FIX_HINTS,
     TOP_GAPS,
-    checklist_counts,
     code_ranges,
     next_run,
     no_schedule,
@@ -120,9 +119,9 @@ def _summary(review: Review) -> str:
     findings = review.all_findings()
     parts = [f"**{_plural(len(pipelines), 'pipeline')}**"]
     if review.pass_rate is not None:
-        passed, applicable = checklist_counts(review)
         parts.append(
-            f"**{review.pass_rate:.0%}** of checklist items pass ({passed} of {applicable})"
+            f"**{review.pass_rate:.0%}** of checklist items pass "
+            f"({review.passed} of {review.applicable})"
         )
     fixable = {id(r.finding) for p in pipelines for r in p.findings if r.fix}
     parts.append(

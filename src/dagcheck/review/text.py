@@ -100,12 +100,6 @@ def fact_rows(review: PipelineReview) -> list[tuple[str, str]]:
     return rows + [(fact.label, fact.value) for fact in review.facts]
 
 
-def checklist_counts(review: Review) -> tuple[int, int]:
-    """(items passed, items applicable) over every pipeline: the pass rate's terms."""
-    passed = sum(pipeline.count(PASS) for pipeline in review.pipelines)
-    return passed, sum(pipeline.applicable for pipeline in review.pipelines)
-
-
 def code_ranges(codes: Iterable[str]) -> str:
     """``DC201, DC202, DC401`` with runs of three or more consecutive codes as a range
     (``DC101`` to ``DC104``, joined by an en dash)."""
@@ -210,9 +204,8 @@ class _Report:
         if rate is None:
             passing = "no checklist item applies"
         else:
-            passed, applicable = checklist_counts(review)
             passing = f"{self.style(f'{rate:.0%}', bold=True)} of checklist items pass"
-            passing += f" ({passed} of {applicable})"
+            passing += f" ({review.passed} of {review.applicable})"
         lines = [f"{self.style('dagcheck review', bold=True)}: {count} {noun}, {passing}"]
         if not review.pipelines:
             return lines
