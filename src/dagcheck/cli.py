@@ -7,6 +7,7 @@ Heavy modules (libcst, the builders) are imported inside the commands so that ``
 from __future__ import annotations
 
 import contextlib
+import logging
 import sys
 from collections.abc import Callable, Iterator
 from dataclasses import replace
@@ -86,6 +87,7 @@ def _options(
         engine=engine,
         python=python or config.python,
         load_timeout=config.load_timeout,
+        file_timeout=config.file_timeout,
         target_airflow=target_airflow or config.target_airflow,
         target_prefect=target_prefect or config.target_prefect,
         exclude=(*config.exclude, *exclude),
@@ -171,6 +173,29 @@ def _pipeline_options(command: Callable[..., None]) -> Callable[..., None]:
 @click.version_option(__version__, prog_name="dagcheck")
 def cli() -> None:
     """Review Airflow DAGs and Prefect flows against an operational checklist."""
+    _show_warnings()
+
+
+class _WarningLine(logging.Handler):
+    """dagcheck's warnings (files skipped by discovery) as ``warning: ...`` lines on
+    standard error, as ruff writes them; each once, though ``fix`` discovers twice."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.said: set[str] = set()
+
+    def emit(self, record: logging.LogRecord) -> None:
+        message = record.getMessage()
+        if message not in self.said:
+            self.said.add(message)
+            click.echo(f"warning: {message}", err=True)
+
+
+def _show_warnings() -> None:
+    logger = logging.getLogger("dagcheck")
+    if not any(isinstance(handler, _WarningLine) for handler in logger.handlers):
+        logger.addHandler(_WarningLine())
+    logger.propagate = False
 
 
 def _codes(value: str | None) -> tuple[str, ...]:
@@ -274,8 +299,9 @@ def check(
     with _loading_errors():
         models = run(list(paths), options if fix or diff else reported)
     findings = sorted((f for m in models for f in m.findings), key=lambda f: f.sort_key)
+    all_written = True
     if fix or diff:
-        _fix(findings, options, unsafe=unsafe_fixes, diff=diff, show_fixes=show_fixes)
+        all_written = _fix(findings, options, unsafe=unsafe_fixes, diff=diff, show_fixes=show_fixes)
         with _loading_errors():
             models = run(list(paths), reported)  # what remains
         findings = sorted((f for m in models for f in m.findings), key=lambda f: f.sort_key)
@@ -303,6 +329,8 @@ def check(
             reporter(output_format)(findings, out, context)
     else:
         reporter(output_format)(findings, sys.stdout, context)
+    if not all_written:
+        sys.exit(2)  # a fix that could not be written is an error of the run, not a finding
     sys.exit(_exit_code(findings, config, fail_on, exit_zero))
 
 
@@ -530,22 +558,35 @@ def explain(code: str) -> None:
 
 def _fix(
     findings: list[Finding], options: Options, *, unsafe: bool, diff: bool, show_fixes: bool
-) -> None:
-    """Fix the files with findings; with ``diff``, print the changes and exit instead."""
-    from dagcheck.fixes.apply import fix_file, write_fixed
+) -> bool:
+    """Fix the files with fixable findings, one at a time; with ``diff``, print the changes
+    and exit instead. Returns whether every fixed file was written."""
+    from dagcheck.engine import project_of
+    from dagcheck.fixes.apply import fix_files, fixable_codes
 
-    fixable = sorted({f.path for f in findings if f.path.suffix == ".py"})
-    fixed = [fix_file(path, options, unsafe=unsafe) for path in fixable]
-    for result in fixed:
+    codes = fixable_codes(unsafe)
+    fixable = sorted({f.path for f in findings if f.path.suffix == ".py" and f.code in codes})
+
+    def say(result: Any) -> None:
         if result.error:
             click.echo(f"{result.path.as_posix()}: not fixed: {result.error}", err=True)
-    changed = [result for result in fixed if result.changed]
+        if result.not_written:
+            click.echo(result.not_written, err=True)
+
+    fixed = fix_files(
+        fixable,
+        options,
+        unsafe=unsafe,
+        write=not diff,
+        inside=lambda path: project_of(path, options.root),
+        done=say,
+    )
+    changed = [result for result in fixed if result.changed and not result.not_written]
     if diff:
         _write_diffs(changed)
         sys.exit(1 if changed else 0)
-    for result in changed:
-        write_fixed(result)
     _write_fix_summary(changed, show_fixes)
+    return not any(result.write_failed for result in fixed)
 
 
 def _write_diffs(changed: list[Any]) -> None:

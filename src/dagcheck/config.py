@@ -78,6 +78,7 @@ class Config:
     # may take to load.
     python: str | None = None
     load_timeout: float = 30.0
+    file_timeout: float = 30.0  # seconds one file may take to model, check or fix
     rule_options: RuleOptions = field(default_factory=RuleOptions)
     source: Path | None = None  # the pyproject.toml it came from
     root: Path | None = None  # its folder: per-file-ignores and excludes are relative to it
@@ -144,7 +145,7 @@ def _parse(path: Path, table: dict[str, Any]) -> Config:
         "required-tags", "baseline", "fix-retries", "fix-retry-delay",
         "fix-execution-timeout", "fix-dagrun-timeout", "fix-timeout-seconds", "fix-tags",
         "fix-max-retry-delay", "fix-start-date", "failure-callback", "deadline-callback",
-        "runbook-dir", "python", "dagbag-timeout", "failure-hook",
+        "runbook-dir", "python", "dagbag-timeout", "failure-hook", "file-timeout",
     }  # fmt: skip
     for key in table:
         if key not in known:
@@ -174,13 +175,13 @@ def _parse(path: Path, table: dict[str, Any]) -> Config:
         raise fail("python", f"expected the path of a Python interpreter, not {python!r}")
     if isinstance(python, str) and ("/" in python or "\\" in python):
         python = str(path.parent / python)  # relative to the config's folder
-    load_timeout = table.get("dagbag-timeout", 30)
-    if (
-        not isinstance(load_timeout, int | float)
-        or isinstance(load_timeout, bool)
-        or load_timeout <= 0
-    ):
-        raise fail("dagbag-timeout", f"expected a number of seconds > 0, not {load_timeout!r}")
+
+    def seconds(key: str, default: float) -> float:
+        value = table.get(key, default)
+        if not isinstance(value, int | float) or isinstance(value, bool) or value <= 0:
+            raise fail(key, f"expected a number of seconds > 0, not {value!r}")
+        return float(value)
+
     runbook_dir = table.get("runbook-dir")
     if runbook_dir is not None and not isinstance(runbook_dir, str):
         raise fail("runbook-dir", f"expected a folder name, not {runbook_dir!r}")
@@ -235,7 +236,8 @@ def _parse(path: Path, table: dict[str, Any]) -> Config:
         target_prefect=targets["prefect"],
         baseline=path.parent / baseline if isinstance(baseline, str) else None,
         python=python,
-        load_timeout=float(load_timeout),
+        load_timeout=seconds("dagbag-timeout", 30),
+        file_timeout=seconds("file-timeout", 30),
         rule_options=RuleOptions(
             min_retries=min_retries,
             allowed_tags=strings("allowed-tags") if "allowed-tags" in table else None,

@@ -6,9 +6,6 @@ import ast
 import fnmatch
 import itertools
 import os
-import sys
-import threading
-from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,8 +15,22 @@ import libcst as cst
 
 from dagcheck.checklist import RuleDoc, load_checklist
 from dagcheck.config import RuleOptions
-from dagcheck.discover import PREFECT_PROJECT_FILE, discover, mentions_a_framework
+from dagcheck.discover import (
+    PREFECT_PROJECT_FILE,
+    FileTooLarge,
+    UnreadableFile,
+    discover,
+    mentions_a_framework,
+    read_source,
+)
 from dagcheck.findings import Finding, Severity
+from dagcheck.limits import (
+    MAX_EXPRESSION_DEPTH,
+    FileBudgetExceeded,
+    expression_depth,
+    file_budget,
+    with_deep_stack,
+)
 from dagcheck.model.airflow import build_airflow_pipelines
 from dagcheck.model.pipeline import Deployment, Pipeline, SourceFile, Span
 from dagcheck.model.positions import SpanTable
@@ -38,8 +49,6 @@ if TYPE_CHECKING:  # the loading engines are imported only when one is asked for
 
 # Below this many files per process, starting processes costs more than it saves.
 _FILES_PER_PROCESS = 64
-_RECURSION_LIMIT = 20_000
-_STACK_BYTES = 512 * 1024 * 1024
 
 
 @dataclass
@@ -75,6 +84,7 @@ class Options:
     engine: str = "static"
     python: str | None = None  # the interpreter that loads DAGs or flows (default: this one)
     load_timeout: float = 30.0  # seconds one file may take to load
+    file_timeout: float = 30.0  # seconds one file may take to model and check
     # Give each finding the fix `dagcheck fix` would apply (for SARIF and review).
     propose_fixes: bool = False
 
@@ -212,61 +222,39 @@ def _build_files(
         scopes: dict[Path, Scope | None] = {}
         for root, path in files:
             try:
-                model = build_file(path, root, options, scopes, loaded=loaded.get(path))
+                with file_budget(options.file_timeout):
+                    model = build_file(path, root, options, scopes, loaded=loaded.get(path))
+            except FileBudgetExceeded:
+                model = FileModel(path, findings=[_out_of_budget(path, options.file_timeout)])
             except Exception as error:  # a bug in dagcheck must not stop the run or lose the rest
                 model = FileModel(path, findings=[_internal_error(path, error)])
             if model is not None:
                 models.append(model)
 
-    _with_deep_stack(build_all)
+    with_deep_stack(build_all)
     return models
-
-
-def _with_deep_stack(work: Callable[[], None]) -> None:
-    """Run ``work`` in a thread with a large stack and recursion limit.
-
-    libcst's parser and code generation recurse once per nesting level, and a long operator
-    chain (a generated ``x = 1 + 1 + ...``) nests thousands deep: past Python's default
-    limit, and past the main thread's C stack, where the process would crash instead of
-    reporting. The stack is reserved address space; only what is used costs memory.
-    """
-    old_limit = sys.getrecursionlimit()
-    old_stack = threading.stack_size(_STACK_BYTES)
-    errors: list[BaseException] = []
-
-    def run() -> None:
-        try:
-            work()
-        except BaseException as error:  # re-raised in the caller's thread
-            errors.append(error)
-
-    sys.setrecursionlimit(max(old_limit, _RECURSION_LIMIT))
-    try:
-        thread = threading.Thread(target=run, name="dagcheck-build")
-        thread.start()
-        thread.join()
-    finally:
-        threading.stack_size(old_stack)
-        sys.setrecursionlimit(old_limit)
-    if errors:
-        raise errors[0]
 
 
 def _files_with_roots(paths: list[Path], options: Options) -> list[tuple[Path, Path]]:
     """Each file with the scan root it was found under: a folder that was named, or for a
     named file (as pre-commit passes them) the project around it, so that modules it imports
-    from parent folders are found as when the whole folder is checked."""
+    from parent folders are found as when the whole folder is checked. Links are followed
+    only to files inside the project around each path."""
     pairs: dict[Path, Path] = {}
     for path in paths:
-        root = path if path.is_dir() else _project_of(path, options.root)
-        for file in discover([path], options.exclude):
+        project = _project_around(path if path.is_dir() else path.parent, options.root)
+        root = path if path.is_dir() else project
+        for file in discover([path], options.exclude, inside=project):
             pairs.setdefault(file, root)
     return sorted(((root, file) for file, root in pairs.items()), key=lambda pair: pair[1])
 
 
-def _project_of(file: Path, config_root: Path | None) -> Path:
+def project_of(file: Path, config_root: Path | None) -> Path:
     """The configuration's folder or the git root around a file, else its own folder."""
-    folder = file.parent
+    return _project_around(file.parent, config_root)
+
+
+def _project_around(folder: Path, config_root: Path | None) -> Path:
     resolved = folder.resolve()
     for candidate in [resolved, *resolved.parents]:
         if (
@@ -280,7 +268,7 @@ def _project_of(file: Path, config_root: Path | None) -> Path:
 def check_source(path: Path, source_bytes: bytes, options: Options) -> FileModel | None:
     """Model and check one file's text as it would be on disk (the fixer's proposed text),
     with `# noqa` applied; rules across files are not run."""
-    model = build_file(path, _project_of(path, options.root), options, {}, source_bytes)
+    model = build_file(path, project_of(path, options.root), options, {}, source_bytes)
     if model is not None:
         model.findings = [f for f in model.findings if not model.suppressions.hides(f)]
     return model
@@ -299,15 +287,22 @@ def build_file(
     ``loaded`` is what a loading engine found in it, combined with the static model."""
     if source_bytes is None:
         try:
-            source_bytes = path.read_bytes()
-        except OSError as error:
-            return FileModel(
-                path, findings=[_file_finding(path, "DC001", f"cannot read file: {error}")]
-            )
+            source_bytes = read_source(path)
+        except FileTooLarge as error:
+            return FileModel(path, findings=[_file_finding(path, "DC003", str(error))])
+        except UnreadableFile as error:
+            return FileModel(path, findings=[_file_finding(path, "DC001", str(error))])
     if path.name == PREFECT_PROJECT_FILE:  # named for Prefect: no need to mention it
         return _build_project_file(path, source_bytes, options)
     if not mentions_a_framework(source_bytes):
         return None
+    depth = expression_depth(source_bytes)
+    if depth is not None and depth > MAX_EXPRESSION_DEPTH:
+        message = (
+            f"file too deep to analyse: an expression nests {depth} levels deep "
+            f"(dagcheck follows up to {MAX_EXPRESSION_DEPTH})"
+        )
+        return FileModel(path, findings=[_file_finding(path, "DC003", message)])
     try:
         module = cst.parse_module(source_bytes)
     except cst.ParserSyntaxError as error:
@@ -460,11 +455,15 @@ def _finding(
 
 def _internal_error(path: Path, error: Exception) -> Finding:
     if isinstance(error, RecursionError):
-        message = "cannot model this file: its expressions nest too deeply to analyse"
-    else:
-        reason = f"{type(error).__name__}: {error}"
-        message = f"dagcheck could not model this file ({reason}); please report it"
+        return _file_finding(path, "DC003", "file too deep to analyse: its code nests too deeply")
+    reason = f"{type(error).__name__}: {error}"
+    message = f"dagcheck could not model this file ({reason}); please report it"
     return _file_finding(path, "DC000", message)
+
+
+def _out_of_budget(path: Path, seconds: float) -> Finding:
+    message = f"file too large or too deep to analyse: it took more than {seconds:g} s"
+    return _file_finding(path, "DC003", message)
 
 
 def _describe_syntax_error(source: bytes, error: cst.ParserSyntaxError) -> tuple[str, Span]:

@@ -25,6 +25,7 @@ from typing import Any
 
 import libcst as cst
 
+from dagcheck.discover import UnreadableFile, read_source
 from dagcheck.model.code import (
     CLOCK_WORDS,
     URI_WITH_PASSWORD,
@@ -693,8 +694,8 @@ class _Builder(Evaluator):
         if key not in scopes:
             scopes[key] = None  # guards against import cycles
             try:
-                tree = cst.parse_module(path.read_bytes())
-            except (OSError, cst.ParserSyntaxError, SyntaxError, UnicodeDecodeError):
+                tree = cst.parse_module(read_source(path))
+            except (UnreadableFile, cst.ParserSyntaxError, SyntaxError, UnicodeDecodeError):
                 return None
             package = module if path.name == "__init__.py" else module.rpartition(".")[0]
             other = _Builder(path, SpanTable(), self.constants, package, self.version)  # type: ignore[arg-type]

@@ -22,6 +22,7 @@ from typing import Any
 
 import libcst as cst
 
+from dagcheck.discover import UnreadableFile, read_source, tree_file
 from dagcheck.model.pipeline import ObjectValue, Unknown, WallClock
 
 _EMPTY_MODULE = cst.Module(body=[])
@@ -159,8 +160,8 @@ class ModuleConstants:
             return self.scopes[path]
         self.scopes[path] = None  # guards against import cycles
         try:
-            tree = cst.parse_module(path.read_bytes())
-        except (OSError, cst.ParserSyntaxError):
+            tree = cst.parse_module(read_source(path))
+        except (UnreadableFile, cst.ParserSyntaxError):
             return None
         scope = Scope()
         evaluator = Evaluator(scope, self)
@@ -171,11 +172,12 @@ class ModuleConstants:
         return scope
 
     def find(self, module: str) -> Path | None:
-        """The file of a module of the scanned tree, if it is one."""
+        """The file of a module of the scanned tree, if it is one: a regular file, or a link to
+        one inside the scan root (never a link out of the tree, a FIFO or a loop)."""
         relative = Path(*module.split("."))
         for root in self.roots:
             for candidate in (root / relative.with_suffix(".py"), root / relative / "__init__.py"):
-                if candidate.is_file():
+                if tree_file(candidate, self.roots[-1]):
                     return candidate
         return None
 

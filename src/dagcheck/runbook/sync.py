@@ -7,6 +7,7 @@ import stat
 import tempfile
 from pathlib import Path
 
+from dagcheck.discover import UnreadableFile, read_source
 from dagcheck.review import PipelineReview, Review
 from dagcheck.runbook import RunbookOutcome
 from dagcheck.runbook.blocks import Block, MalformedRunbook, fresh, merge, parse, render
@@ -34,14 +35,16 @@ def _sync_one(item: PipelineReview, review: Review, path: Path, *, check: bool) 
         blocks = runbook_blocks(item, review)
     except Exception as error:  # a bug in dagcheck must not cost the other runbooks
         return f"not written: dagcheck failed on this pipeline ({error!r})", False
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
+    if path.is_symlink():  # a link planted in the folder could lead anywhere
+        return "is a symbolic link; left as it is", False
+    if not path.exists():
         if check:
             return "missing", False
         return _write(path, render(fresh(blocks)), "created")
-    except OSError as error:
-        return f"cannot be read ({error.strerror or error}); left as it is", False
+    try:
+        raw = read_source(path)
+    except UnreadableFile as error:
+        return f"{error}; left as it is", False
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
