@@ -558,6 +558,78 @@ def test_broken_project_file_is_dc001(tmp_path: Path) -> None:
     assert finding.span.line == 3
 
 
+def alias_bomb(levels: int, width: int) -> str:
+    """Each level an anchored list of ``width`` aliases of the one before: ``width**levels``
+    scalars once expanded, from a file of a few hundred bytes."""
+    lines = [f"a0: &a0 [{', '.join(['x'] * width)}]"]
+    lines += [f"a{n}: &a{n} [{', '.join([f'*a{n - 1}'] * width)}]" for n in range(1, levels)]
+    return "\n".join(lines) + "\n"
+
+
+@pytest.mark.parametrize(
+    "definitions",
+    # The bomb passes the budget in its last level (9**8 repeats): walking it costs the
+    # budget, not the expansion. An alias inside its own anchor expands without end.
+    [alias_bomb(levels=9, width=9), "a8: &a8 [x, *a8]\n"],
+    ids=["nine-levels-of-nine", "self-reference"],
+)
+def test_project_file_whose_aliases_expand_past_the_budget_is_dc001(
+    tmp_path: Path, definitions: str
+) -> None:
+    (tmp_path / "prefect.yaml").write_text(
+        definitions + "deployments:\n- name: bomb\n  entrypoint: flows.py:etl\n  tags: *a8\n"
+    )
+    [model] = run([tmp_path], Options(select=("DC",)))
+    assert [(f.code, f.message) for f in model.findings] == [
+        ("DC001", "cannot read prefect.yaml: its aliases expand to more than 100,000 nodes")
+    ]
+    assert model.deployments == []
+
+
+@pytest.mark.parametrize("tagged", ["!Ref [a]", "!!int nope", "!!bool maybe", "!!float [a]"])
+def test_project_value_its_tag_cannot_build_is_unknown(tmp_path: Path, tagged: str) -> None:
+    (tmp_path / "prefect.yaml").write_text(f"deployments:\n- name: x\n  tags: {tagged}\n")
+    [model] = build_models([tmp_path])
+    assert model.findings == []
+    assert model.deployments[0].settings["tags"].value == Unknown(tagged)
+
+
+def test_project_file_shares_definitions_through_aliases_and_merge_keys(tmp_path: Path) -> None:
+    """The layout Prefect's documentation shows: ``definitions:`` anchored, deployments
+    taking them whole (``*daily``) or merged under their own keys (``<<: *default``)."""
+    (tmp_path / "prefect.yaml").write_text(
+        textwrap.dedent(
+            """\
+            prefect-version: 3.0.0
+            definitions:
+              schedules:
+                daily: &daily
+                  cron: "0 5 * * *"
+              deployment: &default
+                tags: [team:data]
+                work_pool: {name: k8s}
+            deployments:
+            - <<: *default
+              name: etl-prod
+              entrypoint: flows/etl.py:etl
+              schedules: [*daily]
+            - <<: *default
+              name: etl-adhoc
+              entrypoint: flows/etl.py:etl
+              tags: [adhoc]
+            """
+        )
+    )
+    [model] = build_models([tmp_path])
+    assert model.findings == []
+    prod, adhoc = model.deployments
+    assert [(s.kind, s.value) for s in prod.schedules] == [("cron", "0 5 * * *")]
+    assert prod.settings["tags"].value == ["team:data"]
+    assert prod.settings["tags"].span.line == 7  # where the shared value is written
+    assert adhoc.settings["tags"].value == ["adhoc"]  # its own key wins over the merged one
+    assert adhoc.settings["work_pool"].value == {"name": "k8s"}
+
+
 def test_removed_prefect_2_apis_are_recorded_only_for_prefect_3(tmp_path: Path) -> None:
     source = HEADER + (
         "from prefect.deployments import Deployment\n"

@@ -3,6 +3,10 @@
 Not every file named prefect.yaml is a Prefect project file (a Kubernetes manifest for a
 Prefect worker often is one): a file that is not a single mapping with ``deployments`` or
 ``prefect-version``, or that looks like a manifest, holds nothing for dagcheck.
+
+Aliases are followed (``<<: *defaults`` merge keys too), within a budget: composing a document
+costs its length, but each alias repeats its anchor's whole subtree for whatever walks the
+values, so nine levels of nine aliases would be walked 9**9 times.
 """
 
 from __future__ import annotations
@@ -17,6 +21,10 @@ from dagcheck.model.pipeline import Unknown as UnknownValue
 
 _SCHEDULE_KINDS = ("cron", "interval", "rrule")
 _SETTINGS = ("tags", "concurrency_limit", "sla", "paused", "work_pool")
+# Nodes met again through an alias; a project file with hundreds of deployments sharing
+# definitions stays far below it, and walking this many nodes takes well under a second.
+ALIAS_BUDGET = 100_000
+_MERGE_TAG = "tag:yaml.org,2002:merge"
 
 
 class ProjectFileError(Exception):
@@ -34,7 +42,7 @@ def build_prefect_project(path: Path, text: str) -> SourceFile | None:
     except yaml.composer.ComposerError:
         return None  # several documents: a manifest, not a project file
     except yaml.YAMLError as error:
-        if "deployments:" not in text and "prefect-version" not in text:
+        if not _may_be_project_file(text):
             return None
         mark = getattr(error, "problem_mark", None)
         line, column = (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
@@ -44,6 +52,13 @@ def build_prefect_project(path: Path, text: str) -> SourceFile | None:
         ) from None
     if not isinstance(document, yaml.MappingNode):
         return None
+    if _aliases_exceed_budget(document):
+        if not _may_be_project_file(text):
+            return None
+        raise ProjectFileError(
+            f"cannot read prefect.yaml: its aliases expand to more than {ALIAS_BUDGET:,} nodes",
+            Span(1, 1, 1, 2),
+        )
     top = _mapping(document)
     if {"apiVersion", "kind"} & top.keys() or not {"deployments", "prefect-version"} & top.keys():
         return None
@@ -54,6 +69,30 @@ def build_prefect_project(path: Path, text: str) -> SourceFile | None:
             if isinstance(item, yaml.MappingNode):
                 source.deployments.append(_deployment(path, item))
     return source
+
+
+def _may_be_project_file(text: str) -> bool:
+    return "deployments:" in text or "prefect-version" in text
+
+
+def _aliases_exceed_budget(document: yaml.Node) -> bool:
+    """Whether walking the document as its values will be walked meets more than
+    ``ALIAS_BUDGET`` nodes a second time; an alias inside its own anchor always does."""
+    seen: set[int] = set()
+    repeats = 0
+    pending = [document]
+    while pending:
+        node = pending.pop()
+        if id(node) in seen:
+            repeats += 1
+            if repeats > ALIAS_BUDGET:
+                return True
+        seen.add(id(node))
+        if isinstance(node, yaml.SequenceNode):
+            pending.extend(node.value)
+        elif isinstance(node, yaml.MappingNode):
+            pending.extend(item for pair in node.value for item in pair)
+    return False
 
 
 def _deployment(path: Path, node: yaml.MappingNode) -> Deployment:
@@ -113,12 +152,31 @@ def _is_null(node: yaml.Node) -> bool:
 
 
 def _mapping(node: yaml.MappingNode) -> dict[str, yaml.Node]:
-    return {key.value: value for key, value in node.value if isinstance(key, yaml.ScalarNode)}
+    """The mapping's fields, with those of ``<<: *defaults`` merged under its own keys (the
+    first of several merged mappings wins, as YAML's merge key says)."""
+    fields: dict[str, yaml.Node] = {}
+    merged: dict[str, yaml.Node] = {}
+    for key, value in node.value:
+        if not isinstance(key, yaml.ScalarNode):
+            continue
+        if key.tag != _MERGE_TAG:
+            fields[key.value] = value
+            continue
+        sources = value.value if isinstance(value, yaml.SequenceNode) else [value]
+        for source in reversed(sources):
+            if isinstance(source, yaml.MappingNode):
+                merged.update(_mapping(source))
+    return {**merged, **fields}
 
 
 def _value(node: yaml.Node) -> Any:
-    """The node's Python value; Jinja-templated text ({{ step.output }}) is unknown."""
-    value = yaml.SafeLoader("").construct_object(node, deep=True)
+    """The node's Python value; Jinja-templated text ({{ step.output }}) is unknown, and so is
+    a value under a tag of another tool (``!Ref``) or one its tag cannot take (``!!int x``)."""
+    try:
+        value = yaml.SafeLoader("").construct_object(node, deep=True)
+    # PyYAML's scalar constructors fail each their own way: int('x'), a dict lookup for !!bool.
+    except (yaml.YAMLError, ValueError, LookupError, TypeError):
+        return UnknownValue(_text(node))
     if _templated(value):
         return UnknownValue(_text(node))
     return value
