@@ -124,6 +124,22 @@ CASES = [
     ),
     pytest.param(
         """
+        KEY_ID = "AKIAZ7QW3ERT5YUI9OPL"
+        DOC_KEY_ID = "AKIAIOSFODNN7EXAMPLE"
+        with DAG("d", schedule="@daily", start_date=datetime(2024, 1, 1)):
+            BashOperator(task_id="a", bash_command="psql", env={"PGPASSWORD": "Tr0ub4dor3xQ"})
+            BashOperator(task_id="b", bash_command="psql", env={"PGPASSWORD": "{{ conn.pg.pw }}"})
+            BashOperator(task_id="c", bash_command='curl -H "Bearer eyJhbGciOiJIUzI1NiJ9x8Kq"')
+            BashOperator(task_id="d", bash_command='curl -H "Bearer {{ var.value.token }}"')
+            BashOperator(task_id="e", bash_command="a.sh", env={"SLACK": "xoxb-12345-abcdefghij"})
+            BashOperator(task_id="f", bash_command="echo Bearer of news")
+        """,
+        "DC903",
+        ["DC903 1", "DC903 4", "DC903 6", "DC903 8"],
+        id="DC903-key-ids-env-passwords-bearer-tokens-not-templates-or-examples",
+    ),
+    pytest.param(
+        """
         from airflow.providers.common.sql.operators.sql import SQLExecuteQueryOperator as SQL
 
         TABLE = os.environ["TABLE"]

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 import click
 
 from dagcheck import __version__
+from dagcheck.text_safety import RedactedStream, Redactor, printable, printable_source
 
 if TYPE_CHECKING:
     from dagcheck.config import Config
@@ -188,7 +189,7 @@ class _WarningLine(logging.Handler):
         message = record.getMessage()
         if message not in self.said:
             self.said.add(message)
-            click.echo(f"warning: {message}", err=True)
+            click.echo(f"warning: {printable(message)}", err=True)  # it names the file
 
 
 def _show_warnings() -> None:
@@ -299,9 +300,13 @@ def check(
     with _loading_errors():
         models = run(list(paths), options if fix or diff else reported)
     findings = sorted((f for m in models for f in m.findings), key=lambda f: f.sort_key)
+    # Read before fixes are written: a fix may move a secret, never change it.
+    redact = _redactor(models)
     all_written = True
     if fix or diff:
-        all_written = _fix(findings, options, unsafe=unsafe_fixes, diff=diff, show_fixes=show_fixes)
+        all_written = _fix(
+            findings, options, redact, unsafe=unsafe_fixes, diff=diff, show_fixes=show_fixes
+        )
         with _loading_errors():
             models = run(list(paths), reported)  # what remains
         findings = sorted((f for m in models for f in m.findings), key=lambda f: f.sort_key)
@@ -321,14 +326,13 @@ def check(
         sarif_category,
         tuple(suppressed) if include_suppressed else (),
         config.rule_options,
+        redact,
     )
     if statistics:
         _write_statistics(findings)
-    elif output_file is not None:
-        with _atomic_output(output_file) as out:
-            reporter(output_format)(findings, out, context)
     else:
-        reporter(output_format)(findings, sys.stdout, context)
+        with _output(output_file, redact) as out:
+            reporter(output_format)(findings, out, context)
     if not all_written:
         sys.exit(2)  # a fix that could not be written is an error of the run, not a finding
     sys.exit(_exit_code(findings, config, fail_on, exit_zero))
@@ -353,8 +357,8 @@ _NOW = click.option(
 )
 
 
-def _review(paths: tuple[Path, ...], options: Options, now: str | None) -> Any:
-    """Check PATHS and review every pipeline found."""
+def _review(paths: tuple[Path, ...], options: Options, now: str | None) -> tuple[Any, Redactor]:
+    """Check PATHS and review every pipeline found; and what masks their files' secrets."""
     import datetime as dt
 
     from dagcheck.engine import run
@@ -373,7 +377,7 @@ def _review(paths: tuple[Path, ...], options: Options, now: str | None) -> Any:
     with _loading_errors():
         models = run(list(paths), replace(options, propose_fixes=True))
     root = _git_root(Path.cwd()) or Path.cwd()
-    return build_review(models, options, root, moment)
+    return build_review(models, options, root, moment), _redactor(models)
 
 
 @cli.command()
@@ -425,13 +429,10 @@ def review(
     options = _options(
         config, target_airflow, target_prefect, exclude, select, ignore, engine, python
     )
-    result = _review(paths, options, now)
-    if output_file is not None:
-        with _atomic_output(output_file) as out:
-            renderer(output_format)(result, out, RenderOptions(color=False))
-    else:
-        color = sys.stdout.isatty() and output_format == "text"
-        renderer(output_format)(result, sys.stdout, RenderOptions(color=color))
+    result, redact = _review(paths, options, now)
+    color = output_file is None and sys.stdout.isatty() and output_format == "text"
+    with _output(output_file, redact) as out:
+        renderer(output_format)(result, out, RenderOptions(color=color))
     sys.exit(_exit_code(result.all_findings(), config, fail_on, exit_zero))
 
 
@@ -475,11 +476,11 @@ def runbook(
     options = _options(
         config, target_airflow, target_prefect, exclude, select, ignore, engine, python
     )
-    result = _review(paths, options, now)
+    result, redact = _review(paths, options, now)
     folder = out_dir or config.rule_options.runbook_dir or Path("runbooks")
-    outcome = sync_runbooks(result, folder, check=check_only)
+    outcome = sync_runbooks(result, folder, check=check_only, redact=redact)
     for line in outcome.lines:
-        click.echo(line, err=True)
+        click.echo(printable(line), err=True)
     if not result.pipelines:
         click.echo("No pipelines found: no runbook to write.", err=True)
     sys.exit(1 if check_only and not outcome.up_to_date else 0)
@@ -557,7 +558,13 @@ def explain(code: str) -> None:
 
 
 def _fix(
-    findings: list[Finding], options: Options, *, unsafe: bool, diff: bool, show_fixes: bool
+    findings: list[Finding],
+    options: Options,
+    redact: Redactor,
+    *,
+    unsafe: bool,
+    diff: bool,
+    show_fixes: bool,
 ) -> bool:
     """Fix the files with fixable findings, one at a time; with ``diff``, print the changes
     and exit instead. Returns whether every fixed file was written."""
@@ -569,9 +576,9 @@ def _fix(
 
     def say(result: Any) -> None:
         if result.error:
-            click.echo(f"{result.path.as_posix()}: not fixed: {result.error}", err=True)
+            click.echo(printable(f"{result.path.as_posix()}: not fixed: {result.error}"), err=True)
         if result.not_written:
-            click.echo(result.not_written, err=True)
+            click.echo(printable(result.not_written), err=True)
 
     fixed = fix_files(
         fixable,
@@ -583,25 +590,27 @@ def _fix(
     )
     changed = [result for result in fixed if result.changed and not result.not_written]
     if diff:
-        _write_diffs(changed)
+        _write_diffs(changed, redact)
         sys.exit(1 if changed else 0)
     _write_fix_summary(changed, show_fixes)
     return not any(result.write_failed for result in fixed)
 
 
-def _write_diffs(changed: list[Any]) -> None:
+def _write_diffs(changed: list[Any], redact: Redactor) -> None:
     import difflib
 
     for result in changed:
         name = result.path.as_posix()
-        sys.stdout.writelines(
-            difflib.unified_diff(
-                result.original.splitlines(keepends=True),
-                result.fixed.splitlines(keepends=True),
-                fromfile=f"a/{name}",
-                tofile=f"b/{name}",
-            )
+        diff = difflib.unified_diff(
+            result.original.splitlines(keepends=True),
+            result.fixed.splitlines(keepends=True),
+            fromfile=f"a/{name}",
+            tofile=f"b/{name}",
         )
+        # Each line on a line of its own, as code is shown elsewhere: its tabs kept, its
+        # control characters (a carriage return that would hide the start of the line) and
+        # secrets not.
+        sys.stdout.writelines(printable_source(redact(line.rstrip("\r\n"))) + "\n" for line in diff)
 
 
 def _write_fix_summary(changed: list[Any], show_fixes: bool) -> None:
@@ -609,7 +618,7 @@ def _write_fix_summary(changed: list[Any], show_fixes: bool) -> None:
     if show_fixes:
         for result in changed:
             for code, count in sorted(result.applied.items()):
-                click.echo(f"{result.path.as_posix()}: fixed {count} x {code}", err=True)
+                click.echo(printable(f"{result.path.as_posix()}: fixed {count} x {code}"), err=True)
     if total:
         files = f"{len(changed)} file{'s' if len(changed) > 1 else ''}"
         click.echo(f"Fixed {total} finding{'s' if total > 1 else ''} in {files}.", err=True)
@@ -639,6 +648,20 @@ def _without_baseline(
             err=True,
         )
     return filtered.findings
+
+
+def _redactor(models: list[Any]) -> Redactor:
+    return Redactor.of_files((model.path, model.secrets) for model in models)
+
+
+@contextlib.contextmanager
+def _output(path: Path | None, redact: Redactor) -> Iterator[TextIO]:
+    """Standard output, or ``path`` written atomically; either way with secrets masked."""
+    if path is None:
+        yield RedactedStream(sys.stdout, redact)  # type: ignore[misc]
+        return
+    with _atomic_output(path) as out:
+        yield RedactedStream(out, redact)  # type: ignore[misc]
 
 
 @contextlib.contextmanager
@@ -701,12 +724,13 @@ def model(
     options = _options(config, target_airflow, target_prefect, exclude, None, None, engine, python)
     with _loading_errors():
         models = run(list(paths), replace(options, select=()))
-    if show_diff:
-        write_comparison(models, sys.stdout, output_format)
-    elif output_format == "json":
-        write_model_json(models, sys.stdout)
-    else:
-        write_model_text(models, sys.stdout, show_defaults=show_defaults)
+    with _output(None, _redactor(models)) as out:
+        if show_diff:
+            write_comparison(models, out, output_format)
+        elif output_format == "json":
+            write_model_json(models, out)
+        else:
+            write_model_text(models, out, show_defaults=show_defaults)
 
 
 def main() -> None:

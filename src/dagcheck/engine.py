@@ -7,7 +7,7 @@ import fnmatch
 import itertools
 import os
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -32,7 +32,8 @@ from dagcheck.limits import (
     with_deep_stack,
 )
 from dagcheck.model.airflow import build_airflow_pipelines
-from dagcheck.model.pipeline import Deployment, Pipeline, SourceFile, Span
+from dagcheck.model.code import SHAPED_SECRET_HINT, LiteralSecretFinder, add_secret
+from dagcheck.model.pipeline import Deployment, HardCodedSecret, Pipeline, SourceFile, Span
 from dagcheck.model.positions import SpanTable
 from dagcheck.model.values import ModuleConstants, Scope
 from dagcheck.rules import (
@@ -43,6 +44,7 @@ from dagcheck.rules import (
     registered_run_rules,
 )
 from dagcheck.suppressions import Suppressions, read_suppressions
+from dagcheck.text_safety import Redactor
 
 if TYPE_CHECKING:  # the loading engines are imported only when one is asked for
     from dagcheck.dynamic import Comparison, LoadedFile
@@ -65,6 +67,8 @@ class FileModel:
     suppressed: list[Finding] = field(default_factory=list)
     # With a loading engine: how the static model compares with what was loaded.
     comparison: Comparison | None = None
+    # The credential-like literals of the file, where they are (never their values).
+    secrets: list[HardCodedSecret] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -346,6 +350,11 @@ def build_file(
             )
         )
     source_file = _merge(path, built)
+    if SHAPED_SECRET_HINT.search(source):
+        finder = LiteralSecretFinder(spans)
+        finder.walk(module)
+        for secret in finder.secrets:
+            add_secret(source_file.secrets, secret)
     spans.resolve(module, source)  # the loaded model takes its locations from the static one
     comparison, load_findings = None, []
     if loaded:
@@ -361,13 +370,19 @@ def build_file(
 
         fixable = Source(source, module, options.target_airflow)
         findings = with_proposed_fixes(findings, fixable, options.policy)
+    # A message may quote code (a loader's exception, a setting's source): never a secret.
+    findings = [*load_findings, *findings]
+    mask = Redactor.of_source(source, source_file.secrets)
+    if mask.secrets:
+        findings = [replace(f, message=mask(f.message)) for f in findings]
     return FileModel(
         path,
         source_file.pipelines,
-        [*load_findings, *findings],
+        findings,
         read_suppressions(source),
         source_file.deployments,
         comparison=comparison,
+        secrets=source_file.secrets,
     )
 
 

@@ -8,6 +8,7 @@ characters Mermaid gives a meaning to; the task id is the node's quoted label.
 from __future__ import annotations
 
 from dagcheck.model.pipeline import Pipeline, Task
+from dagcheck.text_safety import printable
 
 # Characters that end, break or restyle a quoted Mermaid label (a backtick starts a Markdown
 # string), as Mermaid's numeric entity codes.
@@ -42,7 +43,8 @@ def mermaid(pipeline: Pipeline, direction: str = "LR") -> str:
 
 
 def _label(text: str) -> str:
-    return "".join(_LABEL_ESCAPES.get(char, char) for char in text)
+    # A newline would end the node's line and start Mermaid code of the file's choosing.
+    return "".join(_LABEL_ESCAPES.get(char, char) for char in printable(text))
 
 
 def longest_path(pipeline: Pipeline) -> list[str]:

@@ -25,6 +25,7 @@ from dagcheck.model.code import (
     URI_WITH_PASSWORD,
     ClockReadFinder,
     is_placeholder,
+    literal_parts,
     looks_like_secret,
 )
 from dagcheck.model.pipeline import (
@@ -663,7 +664,9 @@ class _Builder(Evaluator):
     def note_secret(self, kind: str, name: str, value: Any, node: cst.CSTNode) -> None:
         """Record a credential-like literal given to something named like a credential."""
         if isinstance(value, str) and looks_like_secret(name, value):
-            self.secrets.append(HardCodedSecret(kind, name, self.spans.span(node)))
+            self.secrets.append(
+                HardCodedSecret(kind, name, self.spans.span(node), literal_parts(node))
+            )
 
     def _eval_Dict(self, node: cst.Dict) -> Any:
         for element in node.elements:
@@ -678,8 +681,9 @@ class _Builder(Evaluator):
         if isinstance(value, str) and "://" in value:
             match = URI_WITH_PASSWORD.search(value)
             if match and not is_placeholder(match.group("password")):
+                parts = literal_parts(node, [match.span("password")])
                 self.secrets.append(
-                    HardCodedSecret("uri", match.group("scheme"), self.spans.span(node))
+                    HardCodedSecret("uri", match.group("scheme"), self.spans.span(node), parts)
                 )
         return value
 

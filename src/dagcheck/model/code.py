@@ -4,9 +4,13 @@ the wall clock."""
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
+from dataclasses import replace
 
 import libcst as cst
 
+from dagcheck.model.pipeline import HardCodedSecret
+from dagcheck.model.positions import SpanTable
 from dagcheck.model.values import WALL_CLOCK, Scope, Walker, bind_import, qualname_in
 
 # A name that holds a credential: it ends with the word (github_token, DB_PASSWORD), so that
@@ -25,12 +29,11 @@ URI_WITH_PASSWORD = re.compile(
 def looks_like_secret(name: str, value: str) -> bool:
     # A URI is judged by whether it carries a password (below), not by the name holding it;
     # a plain word ("Passwords", "_token") names a thing rather than being a credential.
-    return (
-        bool(_SECRET_NAME.search(name))
-        and "://" not in value
-        and not _PLAIN_WORD.match(value)
-        and not is_placeholder(value)
-    )
+    return bool(_SECRET_NAME.search(name)) and _secret_value(value)
+
+
+def _secret_value(value: str) -> bool:
+    return "://" not in value and not _PLAIN_WORD.match(value) and not is_placeholder(value)
 
 
 def is_placeholder(value: str) -> bool:
@@ -47,6 +50,153 @@ def is_placeholder(value: str) -> bool:
         or (text[0] in "{<" and text[-1] in "}>")  # "{password}", "<token>": to fill in
         or _STAND_IN.fullmatch(text.lower().translate(_LEET)) is not None
     )
+
+
+def literal_parts(
+    node: cst.CSTNode, ranges: Sequence[tuple[int, int]] | None = None
+) -> tuple[tuple[int, int], ...]:
+    """Where the characters ``ranges`` of a string literal's value (all of them without
+    ``ranges``) are written, as offsets from the start of the node's span, so that outputs can
+    mask them. A name holds no secret at its own place; a concatenation is masked whole."""
+    if isinstance(node, cst.ConcatenatedString):
+        return ((0, len(_code(node).strip())),)
+    if not isinstance(node, cst.SimpleString) or not isinstance(node.evaluated_value, str):
+        return ()
+    value = node.evaluated_value
+    quote = len(node.quote)
+    start = _code(node).find(node.value) + len(node.prefix) + quote
+    inner = node.value[len(node.prefix) + quote : len(node.value) - quote]
+    whole = (start, start + len(inner))
+    if ranges is None:
+        return (whole,)
+    parts = []
+    for begin, end in ranges:
+        # Escape sequences move the characters: find them as written, else mask it all.
+        found = begin if inner == value else inner.find(value[begin:end])
+        parts.append((start + found, start + found + end - begin) if found >= 0 else whole)
+    return tuple(parts)
+
+
+def _code(node: cst.CSTNode) -> str:
+    return cst.Module(body=[]).code_for_node(node)
+
+
+# Keys of an environment mapping are variable names such as PGPASSWORD or MYSQL_PWD, where
+# the word need not follow an underscore.
+_ENV_SECRET_NAME = re.compile(
+    r"(?:password|passwd|secret|token|api_?key|access_?key|private_?key)$|^mysql_pwd$",
+    re.IGNORECASE,
+)
+# Keywords whose mapping becomes a process's environment (BashOperator, subprocess,
+# DockerOperator, KubernetesPodOperator) and whose string is a shell command.
+_ENV_KEYWORDS = frozenset({"env", "env_vars", "environment"})
+_SHELL_KEYWORDS = frozenset({"bash_command", "command"})
+# An AWS access key id; AWS's own documentation ids end in EXAMPLE.
+_AWS_KEY_ID = re.compile(r"(?<![A-Z0-9])AKIA[0-9A-Z]{16}(?![A-Z0-9])")
+_BEARER = re.compile(r"\bBearer\s+([A-Za-z0-9._~+/-]+=*)")
+# Tokens whose prefix says what they are: GitHub, GitLab, Slack, Stripe.
+_PREFIXED_TOKEN = re.compile(
+    r"\b(?:gh[pousr]_[A-Za-z0-9]{20,}|github_pat_\w{20,}|glpat-[\w-]{20,}"
+    r"|xox[abpr]-[A-Za-z0-9-]{10,}|sk_live_\w{16,})"
+)
+# Files without any of these hold none of what LiteralSecretFinder looks for.
+SHAPED_SECRET_HINT = re.compile(
+    r"AKIA|Bearer|gh[pousr]_|github_pat_|glpat-|xox[abpr]-|sk_live_"
+    r"|(?i:passw|secret|token|api_?key|access_?key|private_?key|_pwd)"
+)
+
+
+def looks_like_env_secret(name: str, value: str) -> bool:
+    return bool(_ENV_SECRET_NAME.search(name)) and _secret_value(value)
+
+
+def aws_key_ids(value: str) -> list[tuple[int, int]]:
+    return [m.span() for m in _AWS_KEY_ID.finditer(value) if "EXAMPLE" not in m.group()]
+
+
+def bearer_tokens(value: str) -> list[tuple[int, int]]:
+    """Bearer tokens written out; ``Bearer $TOKEN`` and ``Bearer {{ ... }}`` do not match."""
+    return [
+        match.span(1)
+        for match in _BEARER.finditer(value)
+        if _token_like(match.group(1)) and not is_placeholder(match.group(1))
+    ]
+
+
+def prefixed_tokens(value: str) -> list[tuple[int, int]]:
+    return [match.span() for match in _PREFIXED_TOKEN.finditer(value)]
+
+
+def _token_like(text: str) -> bool:
+    # Real tokens mix letters and digits; "Bearer ACCESS_TOKEN_FROM_VAULT" names one.
+    return len(text) >= 16 and any(c.isdigit() for c in text) and any(c.isalpha() for c in text)
+
+
+class LiteralSecretFinder(Walker):
+    """Credentials known by their shape or by where they are written, anywhere in a module:
+    AWS access key ids in any string, secret-named variables and tokens in a process's
+    environment, and tokens in a shell command. Docstrings are documentation: skipped."""
+
+    def __init__(self, spans: SpanTable) -> None:
+        self.spans = spans
+        self.secrets: list[HardCodedSecret] = []
+
+    def visit_Expr(self, node: cst.Expr) -> bool:
+        return not isinstance(node.value, cst.SimpleString | cst.ConcatenatedString)
+
+    def visit_SimpleString(self, node: cst.SimpleString) -> None:
+        value = node.evaluated_value
+        if isinstance(value, str):
+            self._note("token", "AWS access key id", node, aws_key_ids(value))
+
+    def visit_Arg(self, node: cst.Arg) -> None:
+        keyword = node.keyword.value if node.keyword is not None else None
+        if keyword in _SHELL_KEYWORDS and isinstance(node.value, cst.SimpleString):
+            self._note_tokens(node.value)
+        if keyword in _ENV_KEYWORDS and isinstance(node.value, cst.Dict):
+            for element in node.value.elements:
+                if isinstance(element, cst.DictElement):
+                    self._note_environment(element)
+
+    def _note_environment(self, element: cst.DictElement) -> None:
+        key, value = element.key, element.value
+        if not isinstance(value, cst.SimpleString) or not isinstance(value.evaluated_value, str):
+            return
+        name = key.evaluated_value if isinstance(key, cst.SimpleString) else None
+        if isinstance(name, str) and looks_like_env_secret(name, value.evaluated_value):
+            self._add(
+                HardCodedSecret("keyword", name, self.spans.span(value), literal_parts(value))
+            )
+        else:
+            self._note_tokens(value)
+
+    def _note_tokens(self, node: cst.SimpleString) -> None:
+        value = node.evaluated_value
+        if isinstance(value, str):
+            self._note("token", "bearer token", node, bearer_tokens(value))
+            self._note("token", "token", node, prefixed_tokens(value))
+
+    def _note(
+        self, kind: str, name: str, node: cst.SimpleString, found: list[tuple[int, int]]
+    ) -> None:
+        if found:
+            self._add(
+                HardCodedSecret(kind, name, self.spans.span(node), literal_parts(node, found))
+            )
+
+    def _add(self, secret: HardCodedSecret) -> None:
+        add_secret(self.secrets, secret)
+
+
+def add_secret(secrets: list[HardCodedSecret], secret: HardCodedSecret) -> None:
+    """Note ``secret`` once per literal: a literal holding a token and an AWS key id is one
+    finding, with both parts to mask."""
+    for index, known in enumerate(secrets):
+        # Spans are filled in after the walk (SpanTable.resolve): one literal, one object.
+        if known.span is secret.span:
+            secrets[index] = replace(known, parts=tuple(sorted({*known.parts, *secret.parts})))
+            return
+    secrets.append(secret)
 
 
 # "s3cr3t", "p@ssw0rd", "changeme", "your-api-key": words that stand for a secret.

@@ -13,6 +13,7 @@ from dagcheck.model.pipeline import (
     Unknown,
     to_jsonable,
 )
+from dagcheck.text_safety import masked_value
 
 
 def span_as_dict(span: Span | None) -> dict[str, int] | None:
@@ -26,9 +27,10 @@ def span_as_dict(span: Span | None) -> dict[str, int] | None:
     }
 
 
-def setting_as_dict(setting: Setting) -> dict[str, Any]:
+def setting_as_dict(setting: Setting, name: str = "") -> dict[str, Any]:
+    """A setting as JSON data; the value of a secret-looking setting or key is masked."""
     return {
-        "value": to_jsonable(setting.value),
+        "value": to_jsonable(masked_value(setting.value, name)),
         "provenance": setting.provenance.value,
         "origin": setting.origin,
         "text": setting.text,
@@ -50,7 +52,7 @@ def task_as_dict(task: Task) -> dict[str, Any]:
             for read in task.clock_reads
         ],
         "span": span_as_dict(task.span),
-        "settings": {name: setting_as_dict(s) for name, s in sorted(task.settings.items())},
+        "settings": {name: setting_as_dict(s, name) for name, s in sorted(task.settings.items())},
     }
 
 
@@ -64,7 +66,9 @@ def pipeline_as_dict(pipeline: Pipeline) -> dict[str, Any]:
         "framework_version": pipeline.framework_version,
         "complete": pipeline.complete,
         "incomplete_reasons": list(pipeline.incomplete_reasons),
-        "settings": {name: setting_as_dict(s) for name, s in sorted(pipeline.settings.items())},
+        "settings": {
+            name: setting_as_dict(s, name) for name, s in sorted(pipeline.settings.items())
+        },
         "tasks": [task_as_dict(t) for t in pipeline.tasks],
         "edges": [
             {"upstream": e.upstream, "downstream": e.downstream, "span": span_as_dict(e.span)}
@@ -105,5 +109,7 @@ def deployment_as_dict(deployment: Deployment) -> dict[str, Any]:
             }
             for s in schedules
         ],
-        "settings": {name: setting_as_dict(s) for name, s in sorted(deployment.settings.items())},
+        "settings": {
+            name: setting_as_dict(s, name) for name, s in sorted(deployment.settings.items())
+        },
     }

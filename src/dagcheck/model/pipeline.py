@@ -288,9 +288,14 @@ class ParseTimeCall:
 class HardCodedSecret:
     """A literal that looks like a credential; the model never keeps the secret itself."""
 
-    kind: str  # "keyword" (password="..."), "name" (API_TOKEN = "..."), "uri" (user:pw@host)
-    name: str  # the keyword, variable or URI scheme
+    # "keyword" (password="..."), "name" (API_TOKEN = "..."), "uri" (user:pw@host), "token"
+    # (known by its shape: "Bearer eyJ...", an AWS access key id)
+    kind: str
+    name: str  # the keyword, variable or URI scheme, or what the token is
     span: Span = field(compare=False)
+    # Where the secret itself is written, as (start, end) offsets from the start of ``span``:
+    # outputs read those characters back from the file to mask them wherever they show.
+    parts: tuple[tuple[int, int], ...] = field(default=(), compare=False)
 
 
 @dataclass

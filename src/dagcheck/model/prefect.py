@@ -31,6 +31,7 @@ from dagcheck.model.code import (
     URI_WITH_PASSWORD,
     ClockReadFinder,
     is_placeholder,
+    literal_parts,
     looks_like_secret,
 )
 from dagcheck.model.pipeline import (
@@ -1141,7 +1142,9 @@ class _Builder(Evaluator):
 
     def note_secret(self, kind: str, name: str, value: Any, node: cst.CSTNode) -> None:
         if isinstance(value, str) and looks_like_secret(name, value):
-            self.secrets.append(HardCodedSecret(kind, name, self.spans.span(node)))
+            self.secrets.append(
+                HardCodedSecret(kind, name, self.spans.span(node), literal_parts(node))
+            )
 
 
 @dataclass(frozen=True)
@@ -1322,8 +1325,10 @@ class _SecretFinder(Walker):
         if isinstance(value, str) and "://" in value:
             match = URI_WITH_PASSWORD.search(value)
             if match and not is_placeholder(match.group("password")):
+                span = self.builder.spans.span(node)
+                parts = literal_parts(node, [match.span("password")])
                 self.builder.secrets.append(
-                    HardCodedSecret("uri", match.group("scheme"), self.builder.spans.span(node))
+                    HardCodedSecret("uri", match.group("scheme"), span, parts)
                 )
 
 

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from dagcheck import __version__
 from dagcheck.model.dump import deployment_as_dict, pipeline_as_dict
 from dagcheck.model.pipeline import Deployment, Provenance, Setting, Unknown, to_jsonable
 from dagcheck.report.json import finding_as_dict
+from dagcheck.text_safety import PrintableLines, masked_value
 
 if TYPE_CHECKING:
     from dagcheck.engine import FileModel
@@ -32,6 +33,7 @@ def write_model_json(models: list[FileModel], out: TextIO) -> None:
 
 
 def write_model_text(models: list[FileModel], out: TextIO, *, show_defaults: bool) -> None:
+    out = PrintableLines(out)  # ids and values from the files: one line each, shown as written
     for model in models:
         path = model.path.as_posix()
         for finding in model.findings:
@@ -83,8 +85,18 @@ def _write_settings(
             continue
         origin = "" if setting.origin == "static" else f", {setting.origin}"
         out.write(
-            f"{indent}{name} = {_show(setting.value)}  [{setting.provenance.value}{origin}]\n"
+            f"{indent}{name} = {_show(masked_value(setting.value, name))}"
+            f"  [{setting.provenance.value}{origin}]\n"
         )
+
+
+def _masked(disagreement: dict[str, Any]) -> dict[str, Any]:
+    name = disagreement["name"]
+    return {
+        **disagreement,
+        "static": masked_value(disagreement["static"], name),
+        "dynamic": masked_value(disagreement["dynamic"], name),
+    }
 
 
 def _name(value: str | Unknown) -> str:
@@ -119,7 +131,7 @@ def write_comparison(models: list[FileModel], out: TextIO, output_format: str) -
                     "resolved_only_when_loaded": c.resolved_by_loading,
                     "only_loaded": c.only_loaded,
                     "only_static": c.only_static,
-                    "disagreements": [vars(d) for d in c.disagreements],
+                    "disagreements": [_masked(vars(d)) for d in c.disagreements],
                 }
                 for m, c in compared
             ],
@@ -133,6 +145,7 @@ def write_comparison(models: list[FileModel], out: TextIO, output_format: str) -
         json.dump(document, out, indent=2)
         out.write("\n")
         return
+    out = PrintableLines(out)
     for model, comparison in compared:
         path = model.path.as_posix()
         noun = "flow" if any(p.framework == "prefect" for p in model.pipelines) else "DAG"
@@ -140,10 +153,11 @@ def write_comparison(models: list[FileModel], out: TextIO, output_format: str) -
             where = f"{noun} '{disagreement.pipeline}'"
             if disagreement.task is not None:
                 where = f"task '{disagreement.task}' of {where}"
-            out.write(
-                f"{path}: {where}: {disagreement.name}: static {disagreement.static}, "
-                f"loaded {disagreement.dynamic}\n"
+            static, loaded = (
+                masked_value(value, disagreement.name)
+                for value in (disagreement.static, disagreement.dynamic)
             )
+            out.write(f"{path}: {where}: {disagreement.name}: static {static}, loaded {loaded}\n")
         for name in comparison.only_loaded:
             out.write(f"{path}: {name}: only when loaded (made at import time)\n")
         for name in comparison.only_static:

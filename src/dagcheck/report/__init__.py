@@ -10,6 +10,7 @@ from typing import TextIO
 
 from dagcheck.config import RuleOptions
 from dagcheck.findings import Finding
+from dagcheck.text_safety import Redactor
 
 
 @dataclass(frozen=True)
@@ -24,6 +25,8 @@ class ReportContext:
     suppressed: tuple[Finding, ...] = ()
     # The team's policy, for reporters that show fixes (the values they would write).
     policy: RuleOptions = field(default_factory=RuleOptions)
+    # Masks the checked files' secrets, for reporters that show their source.
+    redact: Redactor = field(default_factory=Redactor)
 
 
 Reporter = Callable[[list[Finding], TextIO, ReportContext], None]

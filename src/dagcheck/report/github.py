@@ -13,6 +13,7 @@ from dagcheck.checklist import load_checklist
 from dagcheck.findings import Finding, Severity
 from dagcheck.fingerprints import relative_path
 from dagcheck.report import ReportContext
+from dagcheck.text_safety import printable
 
 _LEVELS = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "notice"}
 
@@ -29,7 +30,8 @@ def write_github(findings: list[Finding], out: TextIO, context: ReportContext) -
             "title": title,
         }
         fields = ",".join(f"{key}={_escape_property(value)}" for key, value in properties.items())
-        out.write(f"::{_LEVELS[finding.severity]} {fields}::{_escape_data(finding.message)}\n")
+        message = _escape_data(printable(finding.message))
+        out.write(f"::{_LEVELS[finding.severity]} {fields}::{message}\n")
 
 
 def _position(finding: Finding) -> dict[str, str]:
@@ -50,9 +52,11 @@ def _position(finding: Finding) -> dict[str, str]:
 
 # As @actions/core escapes them: the runner splits a command at newlines, its properties at
 # "," and its properties from its message at "::", and unescapes these sequences afterwards.
+# Control characters are made printable first: the log shows ESC sequences to the reader's
+# terminal or browser, and the runner would turn an escaped newline back into a real one.
 def _escape_data(text: str) -> str:
     return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
 
 
 def _escape_property(text: str) -> str:
-    return _escape_data(text).replace(":", "%3A").replace(",", "%2C")
+    return _escape_data(printable(text)).replace(":", "%3A").replace(",", "%2C")

@@ -10,6 +10,7 @@ from typing import Any, TextIO
 from dagcheck.findings import Finding, Severity
 from dagcheck.fingerprints import fingerprints, relative_path
 from dagcheck.report import ReportContext
+from dagcheck.text_safety import printable
 
 # GitLab gives the five levels no meaning beyond their order, and draws them as info, low,
 # medium, high and critical. An error (a DAG that breaks or runs wrong) is high; a warning (a
@@ -35,12 +36,13 @@ def _issue(finding: Finding, fingerprint: str, context: ReportContext) -> dict[s
     if finding.code in _UNCHECKED_FILE and finding.severity is Severity.ERROR:
         severity = "blocker"
     return {
-        "description": finding.message,
+        # GitLab shows it as text in the merge request: printable, as the path.
+        "description": printable(finding.message),
         "check_name": finding.code,
         "fingerprint": fingerprint,
         "severity": severity,
         "location": {
-            "path": relative_path(finding.path, context.root),
+            "path": printable(relative_path(finding.path, context.root)),
             "lines": {"begin": finding.span.line},
         },
     }

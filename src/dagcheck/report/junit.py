@@ -17,9 +17,10 @@ from dagcheck.checklist import load_checklist
 from dagcheck.findings import Finding
 from dagcheck.fingerprints import relative_path
 from dagcheck.report import ReportContext
+from dagcheck.text_safety import printable
 
-# Characters XML 1.0 cannot hold at all, not even as references: control characters, which a
-# message quoting source code may carry, and lone surrogates from undecodable file names.
+# Characters XML 1.0 cannot hold at all, not even as references, that remain once control
+# characters are made printable: lone surrogates from undecodable file names.
 _NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 
@@ -58,7 +59,7 @@ def write_junit(findings: list[Finding], out: TextIO, context: ReportContext) ->
 
 
 def _xml(text: str) -> str:
-    return _NOT_XML.sub("\ufffd", text)
+    return _NOT_XML.sub("\ufffd", printable(text))
 
 
 def _classname(path: str) -> str:

@@ -1,5 +1,6 @@
 """ruff-style text: ``path:line:col: CODE message`` (``full``: with the source line
-underlined), then a one-line summary."""
+underlined), then a one-line summary. What comes from the checked file (its path, ids in
+messages, its source) is shown printable, and its secrets masked."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from typing import TextIO
 
 from dagcheck.findings import Finding, Severity
 from dagcheck.report import ReportContext
+from dagcheck.text_safety import Redactor, printable, printable_source
 
 
 def write_text(findings: list[Finding], out: TextIO, context: ReportContext) -> None:
@@ -28,25 +30,35 @@ def write_full(findings: list[Finding], out: TextIO, context: ReportContext) -> 
             except OSError:
                 text = ""
             lines_by_path[finding.path] = text.splitlines()
-        out.write(_excerpt(lines_by_path[finding.path], finding))
+        out.write(_excerpt(lines_by_path[finding.path], finding, context.redact))
     _write_summary(findings, out)
 
 
 def _headline(finding: Finding) -> str:
     location = f"{finding.path.as_posix()}:{finding.span.line}:{finding.span.column}"
-    return f"{location}: {finding.code} {finding.message}\n"
+    return printable(f"{location}: {finding.code} {finding.message}") + "\n"
 
 
-def _excerpt(lines: list[str], finding: Finding) -> str:
+def _excerpt(lines: list[str], finding: Finding, redact: Redactor) -> str:
     span = finding.span
     if not 1 <= span.line <= len(lines):
         return "\n"
     source = lines[span.line - 1]
     end = span.end_column if span.end_line == span.line else len(source) + 1
+    before, marked, after = (
+        printable_source(redact(part))
+        for part in (
+            source[: span.column - 1],
+            source[span.column - 1 : end - 1],
+            source[end - 1 :],
+        )
+    )
     width = len(str(span.line))
     gutter = " " * width
-    marker = " " * (span.column - 1) + "^" * max(1, end - span.column)
-    return f"{gutter} |\n{span.line} | {source}\n{gutter} | {marker}\n\n"
+    # The underline copies the line's tabs, so that it stays under the code it marks.
+    indent = "".join(char if char == "\t" else " " for char in before)
+    marker = indent + "^" * max(1, len(marked))
+    return f"{gutter} |\n{span.line} | {before}{marked}{after}\n{gutter} | {marker}\n\n"
 
 
 def _write_summary(findings: list[Finding], out: TextIO) -> None:

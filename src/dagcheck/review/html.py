@@ -29,6 +29,7 @@ from dagcheck.review.text import (
     code_ranges,
     fact_rows,
 )
+from dagcheck.text_safety import printable
 
 _CLASSES = {PASS: "pass", WARN: "warn", FAIL: "fail", NOT_APPLICABLE: "na"}
 _STYLE = """
@@ -65,7 +66,7 @@ def render(review: Review, out: TextIO, options: RenderOptions) -> None:
 
 
 def _e(value: object) -> str:
-    return html.escape(str(value))
+    return html.escape(printable(str(value)))
 
 
 def _mark(status: str) -> str:

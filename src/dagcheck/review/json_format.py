@@ -9,6 +9,7 @@ from dagcheck.graph import nodes_and_edges
 from dagcheck.review import PipelineReview, Review, ReviewedFinding
 from dagcheck.review.render import RenderOptions
 from dagcheck.schedules import ScheduleSummary
+from dagcheck.text_safety import json_escaped
 
 
 def render(review: Review, out: TextIO, options: RenderOptions) -> None:
@@ -26,7 +27,7 @@ def render(review: Review, out: TextIO, options: RenderOptions) -> None:
             _finding(ReviewedFinding(f, None, None), review) for f in review.other_findings
         ],
     }
-    json.dump(document, out, indent=2, ensure_ascii=False)
+    out.write(json_escaped(json.dumps(document, indent=2, ensure_ascii=False)))
     out.write("\n")
 
 

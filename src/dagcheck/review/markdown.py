@@ -38,6 +38,7 @@ from dagcheck.review.text import (
     schedule_expression,
     schedule_words,
 )
+from dagcheck.text_safety import printable
 
 LIMIT = 60_000  # characters; GitHub allows 65,536 in a comment
 EMOJI = {PASS: "✅", WARN: "⚠️", FAIL: "❌", NOT_APPLICABLE: "\N{HEAVY MINUS SIGN}"}
@@ -77,8 +78,9 @@ def document(review: Review, limit: int | None = LIMIT) -> str:
 
 
 def text(value: str) -> str:
-    """Text from a checked file as inline Markdown: one line, no markup, no HTML."""
-    value = " ".join(value.split())
+    """Text from a checked file as inline Markdown: one line, no markup, no HTML, no
+    control characters."""
+    value = " ".join(printable(value).split())
     parts, last = [], 0
     for match in _LINKED.finditer(value):
         parts += [_escape(value[last : match.start()]), code(match.group())]
@@ -87,8 +89,9 @@ def text(value: str) -> str:
 
 
 def code(value: str, *, in_table: bool = False) -> str:
-    """A code span holding ``value`` as it is, whatever backticks it contains."""
-    value = " ".join(value.split())
+    """A code span holding ``value`` as it is, whatever backticks it contains (its control
+    characters as escapes)."""
+    value = " ".join(printable(value).split())
     longest = max((len(run) for run in re.findall(r"`+", value)), default=0)
     fence = "`" * (longest + 1)
     padded = f" {value} " if value.startswith("`") or value.endswith("`") else value
@@ -173,7 +176,7 @@ def _details(review: PipelineReview, root: Review) -> str:
     pipeline = review.pipeline
     framework = f"{pipeline.framework.capitalize()} {pipeline.framework_version}".rstrip()
     counts = " ".join(f"{EMOJI[s]} {review.count(s)}" for s in (FAIL, WARN, PASS))
-    summary = f"<code>{html.escape(review.id)}</code> · {framework} · {counts}"
+    summary = f"<code>{html.escape(printable(review.id))}</code> · {framework} · {counts}"
     lines = [f"<details><summary>{summary}</summary>", ""]
     lines += [f"{code(f'{review.path}:{pipeline.span.line}')}", ""]
     if not pipeline.complete:

@@ -28,6 +28,7 @@ from dagcheck.review import (
 )
 from dagcheck.review.render import RenderOptions
 from dagcheck.schedules import ScheduleSummary
+from dagcheck.text_safety import printable
 
 Style = Callable[[str], str]
 
@@ -124,7 +125,7 @@ def _wrap(
     the others by ``hang``; word ``i`` (counted over the whole text) drawn with ``styles[i]``.
     Words are never broken: one longer than a line gets a line of its own."""
     lines = textwrap.wrap(
-        " ".join(text.split()),
+        " ".join(printable(text).split()),  # an id's newline or ESC shown, never obeyed
         width,
         initial_indent=" " * indent,
         subsequent_indent=" " * hang,

@@ -66,6 +66,8 @@ def hard_coded_secret(source: SourceFile, policy: RuleOptions) -> Iterator[Repor
         # Never the value: findings end up in CI logs and code-scanning alerts.
         if secret.kind == "uri":
             what = f"a {secret.name}:// connection URI with a password"
+        elif secret.kind == "token":
+            what = f"a literal {secret.name}"
         else:
             what = f"a literal value for {secret.name!r}"
         if source.framework == "prefect":

@@ -30,6 +30,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from dagcheck.text_safety import Redactor
+
 if TYPE_CHECKING:
     from dagcheck.review import Review
 
@@ -44,10 +46,13 @@ class RunbookOutcome:
     up_to_date: bool
 
 
-def sync_runbooks(review: Review, folder: Path, *, check: bool) -> RunbookOutcome:
+def sync_runbooks(
+    review: Review, folder: Path, *, check: bool, redact: Redactor | None = None
+) -> RunbookOutcome:
     """Write or update the runbook of each pipeline of ``review`` in ``folder``; with
-    ``check``, only say which are missing or stale."""
+    ``check``, only say which are missing or stale. ``redact`` masks the checked files'
+    secrets in what is written."""
     # Imported here: DC506 imports runbook.names, and the rules must not load the review.
     from dagcheck.runbook.sync import sync
 
-    return sync(review, folder, check=check)
+    return sync(review, folder, check=check, redact=redact or Redactor())

@@ -22,6 +22,7 @@ from dagcheck.graph import task_name
 from dagcheck.model.pipeline import Pipeline, TaskKind
 from dagcheck.review import PipelineReview
 from dagcheck.schedules import CONTINUOUS, NOT_SCHEDULED, ONCE
+from dagcheck.text_safety import printable
 
 
 def recovery(review: PipelineReview) -> list[str]:
@@ -34,12 +35,19 @@ def recovery(review: PipelineReview) -> list[str]:
 def _airflow(review: PipelineReview) -> list[str]:
     pipeline = review.pipeline
     version = pipeline.framework_version or "3"
-    dag = shlex.quote(review.id) if isinstance(pipeline.id, str) else "<dag_id>"
+    known = isinstance(pipeline.id, str) and _in_a_command(review.id)
+    dag = shlex.quote(review.id) if known else "<dag_id>"
     lines = [
         f"Commands for Airflow {version}. Replace `<start>` and `<end>` with the first and last "
         "logical dates to redo (YYYY-MM-DD), and `<run_id>` with the id of a run.",
     ]
-    if not isinstance(pipeline.id, str):
+    if isinstance(pipeline.id, str) and not known:
+        lines += [
+            "",
+            "The DAG id holds control characters, which a command here would not show as "
+            "they are: put the real one in place of `<dag_id>`.",
+        ]
+    elif not isinstance(pipeline.id, str):
         lines += [
             "",
             f"The DAG id is computed when the file is parsed (`{review.id}`): put the real one "
@@ -98,7 +106,8 @@ def _airflow(review: PipelineReview) -> list[str]:
 def _prefect(review: PipelineReview) -> list[str]:
     pipeline = review.pipeline
     version = pipeline.framework_version or "3"
-    flow = review.id if isinstance(pipeline.id, str) else "<flow-name>"
+    known = isinstance(pipeline.id, str) and _in_a_command(review.id)
+    flow = review.id if known else "<flow-name>"
     lines = [f"Commands for Prefect {version}. Replace `<flow-run-id>` with the id of a run."]
     lines += _step(
         "Find the failed runs, and read the logs of one:",
@@ -108,11 +117,11 @@ def _prefect(review: PipelineReview) -> list[str]:
     names = [
         f"{flow}/{deployment.name}"
         for deployment in pipeline.deployments
-        if isinstance(deployment.name, str)
+        if isinstance(deployment.name, str) and _in_a_command(deployment.name)
     ]
     if version != "2":
         retry = "prefect flow-run retry <flow-run-id>"
-        if not names and pipeline.entrypoint_name is not None:
+        if not names and pipeline.entrypoint_name and _in_a_command(str(review.path)):
             retry += f" --entrypoint {_quoted(f'{review.path}:{pipeline.entrypoint_name}')}"
         lines += _step(
             "Retry a failed run, with its parameters"
@@ -159,9 +168,15 @@ def _quoted(text: str) -> str:
     return f"'{text}'" if "'" not in text else shlex.quote(text)
 
 
+def _in_a_command(name: str) -> bool:
+    """Whether ``name`` can be written in a shell command as it is: a name holding a newline
+    or ESC would break the code block, or the terminal it is pasted in."""
+    return printable(name) == name
+
+
 def _example_task(pipeline: Pipeline) -> str | None:
     """A task to show clearing with: the first that does some work."""
-    named = [task for task in pipeline.tasks if isinstance(task.id, str)]
+    named = [task for task in pipeline.tasks if isinstance(task.id, str) and _in_a_command(task.id)]
     working = [task for task in named if task.kind is not TaskKind.EMPTY]
     chosen = (working or named)[:1]
     return task_name(chosen[0]) if chosen else None

@@ -30,6 +30,7 @@ from dagcheck.runbook.blocks import GENERATED, HUMAN, Block
 from dagcheck.runbook.failures import PIPELINE_SCENARIOS, SCENARIOS
 from dagcheck.runbook.recovery import recovery
 from dagcheck.schedules import ScheduleSummary
+from dagcheck.text_safety import printable
 
 # Generated blocks whose content changes with the date alone: a runbook whose other blocks
 # are current is up to date whatever they hold, and they are refreshed whenever it is
@@ -398,7 +399,7 @@ def _findings(item: PipelineReview, review: Review) -> list[str]:
         finding = reviewed.finding
         path = review.relative(finding.path)
         # No line numbers: a line added above would make the runbook stale for nothing.
-        where = f"task `{finding.task}`" if finding.task else _noun(item.pipeline)
+        where = f"task {code(finding.task)}" if finding.task else _noun(item.pipeline)
         if path != item.path:
             where = f"{where} ({path})"
         command = {
@@ -427,7 +428,7 @@ def _questions(item: PipelineReview) -> list[str]:
 
 def code(text: str) -> str:
     """``text`` as inline code, however many backticks it holds."""
-    text = " ".join(text.split())
+    text = " ".join(printable(text).split())
     longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
     fence = "`" * (longest + 1)
     padding = " " if longest else ""
@@ -436,10 +437,10 @@ def code(text: str) -> str:
 
 def _cell(text: str) -> str:
     """A table cell: on one line, its pipes escaped (in code spans too, as GFM wants)."""
-    return " ".join(text.split()).replace("|", "\\|")
+    return " ".join(printable(text).split()).replace("|", "\\|")
 
 
 def _escape_text(text: str) -> str:
     """Text from the code or a message, on one line, with the characters that would start
     emphasis, an HTML tag or a link escaped (backticks stay: messages quote code with them)."""
-    return re.sub(r"([\\*<\[\]])", r"\\\1", " ".join(text.split()))
+    return re.sub(r"([\\*<\[\]])", r"\\\1", " ".join(printable(text).split()))

@@ -13,26 +13,34 @@ from dagcheck.runbook import RunbookOutcome
 from dagcheck.runbook.blocks import Block, MalformedRunbook, fresh, merge, parse, render
 from dagcheck.runbook.names import runbook_names
 from dagcheck.runbook.sections import KEPT_HEADING, SNAPSHOTS, runbook_blocks
+from dagcheck.text_safety import Redactor, printable_source
 
 _BOM = "\ufeff"
 
 
-def sync(review: Review, folder: Path, *, check: bool) -> RunbookOutcome:
+def sync(review: Review, folder: Path, *, check: bool, redact: Redactor) -> RunbookOutcome:
     names = runbook_names([item.pipeline for item in review.pipelines])
     lines: list[str] = []
     up_to_date = True
     for item, name in zip(review.pipelines, names, strict=True):
         path = folder / name
-        status, current = _sync_one(item, review, path, check=check)
+        status, current = _sync_one(item, review, path, check=check, redact=redact)
         lines.append(f"{path.as_posix()}: {status}")
         up_to_date = up_to_date and current
     return RunbookOutcome(lines, up_to_date)
 
 
-def _sync_one(item: PipelineReview, review: Review, path: Path, *, check: bool) -> tuple[str, bool]:
+def _sync_one(
+    item: PipelineReview, review: Review, path: Path, *, check: bool, redact: Redactor
+) -> tuple[str, bool]:
     """What happened to one runbook, and whether it now matches its pipeline."""
     try:
-        blocks = runbook_blocks(item, review)
+        # What dagcheck writes holds the files' ids and values: no secret, no control
+        # character but the line breaks and tabs of the Markdown itself.
+        blocks = [
+            Block(block.kind, block.name, printable_source(redact(block.body), keep="\n"))
+            for block in runbook_blocks(item, review)
+        ]
     except Exception as error:  # a bug in dagcheck must not cost the other runbooks
         return f"not written: dagcheck failed on this pipeline ({error!r})", False
     if path.is_symlink():  # a link planted in the folder could lead anywhere
