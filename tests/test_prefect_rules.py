@@ -655,3 +655,29 @@ def test_a_task_name_with_double_underscores_is_named_whole(tmp_path: Path) -> N
     """
     [finding] = findings(tmp_path, body, "DC201")
     assert finding.message.startswith("task 'load__raw' in flow 'etl'")
+
+
+def test_prefect_1_code_is_one_note_and_no_prefect_3_finding(tmp_path: Path) -> None:
+    path = tmp_path / "legacy.py"
+    path.write_text(
+        textwrap.dedent(
+            """
+            import requests
+            from prefect import Flow, task
+            from prefect.triggers import all_successful
+
+
+            @task(max_retries=3, trigger=all_successful)
+            def extract():
+                return requests.get("https://api.example.com/rows")
+
+
+            with Flow("legacy-etl") as flow:
+                extract()
+            """
+        ).lstrip(),
+        encoding="utf-8",
+    )
+    [model] = run([path], Options(select=("DC2", "DC4", "DC6", "DC8"), target_prefect="3"))
+    assert [(f.code, f.span.line) for f in model.findings] == [("DC808", 3)]
+    assert model.pipelines == []

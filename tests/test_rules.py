@@ -381,6 +381,44 @@ CASES = [
         ["DC801 3", "DC802 1"],
         id="DC801-DC802-duplicate-id-and-cycle",
     ),
+    pytest.param(
+        """
+        with DAG("d", schedule="@daily", start_date=datetime(2024, 1, 1)):
+            first = BashOperator(task_id="load", bash_command="a.sh")
+            second = BashOperator(task_id="load", bash_command="b.sh")
+            first >> second
+        """,
+        "DC801,DC802",
+        ["DC801 3"],
+        id="DC802-two-tasks-with-one-id-are-a-duplicate-not-a-cycle",
+    ),
+    pytest.param(
+        """
+        from airflow.providers.standard.operators.latest_only import LatestOnlyOperator
+        from airflow.providers.standard.operators.python import (
+            BranchPythonOperator,
+            ShortCircuitOperator,
+        )
+        from airflow.sdk import task
+
+        HOUR = timedelta(hours=1)
+        with DAG("d", schedule="@daily", start_date=datetime(2024, 1, 1)):
+            LatestOnlyOperator(task_id="latest_only")
+            ShortCircuitOperator(task_id="weekday", python_callable=lambda: True, retries=3)
+            BranchPythonOperator(task_id="route", python_callable=lambda: "a")
+
+            @task.branch(retries=3)
+            def pick():
+                return "a"
+
+            pick()
+            BashOperator(task_id="a", bash_command="a.sh", retries=3, execution_timeout=HOUR)
+            BashOperator(task_id="once", bash_command="b.sh", retries=1)
+        """,
+        "DC201,DC203,DC401",
+        ["DC203 19", "DC401 20"],
+        id="DC201-DC203-DC401-tasks-that-only-steer-the-run-and-one-retry-are-quiet",
+    ),
 ]
 
 

@@ -399,10 +399,11 @@ def _merge(path: Path, built: list[SourceFile]) -> SourceFile:
         merged.deployments.extend(part.deployments)
         merged.definitions.extend(part.definitions)
         merged.removed_api_uses.extend(part.removed_api_uses)
+        merged.prefect_1 = merged.prefect_1 or part.prefect_1
         merged.secrets.extend(s for s in part.secrets if id(s.span) not in seen_secrets)
         seen_secrets.update(id(s.span) for s in part.secrets)
         # A Prefect file that mentions Airflow (in a comment, say) is still a Prefect file.
-        if part.framework == "prefect" and (part.pipelines or part.definitions):
+        if part.framework == "prefect" and (part.pipelines or part.definitions or part.prefect_1):
             merged.framework = "prefect"
     return merged
 

@@ -1017,6 +1017,7 @@ class _Builder(Evaluator):
             dag.pipeline.mark_incomplete("a task id that cannot be resolved")
         kind = task_kind(operator)
         task = Task(task_id, operator, kind, self.spans.span(node), mapped=mapped)
+        task.reaches_out = not controls_only(operator)
         task.callable = _callable_name(keywords)
         for name, (value, arg) in keywords.items():
             if isinstance(value, WallClock) and name not in ("start_date", "end_date"):
@@ -1048,6 +1049,7 @@ class _Builder(Evaluator):
         task_id = _unique_id(group.child_id(label) if group else label, _task_ids(dag))
         kind = task_kind(function.operator)
         task = Task(task_id, function.operator, kind, self.spans.span(node), mapped=mapped)
+        task.reaches_out = not controls_only(function.operator)
         task.callable = function.function.node.name.value
         task.clock_reads.extend(self.clock_reads_in(function.function))
         task.settings = self.task_settings(
@@ -1206,6 +1208,29 @@ class _Builder(Evaluator):
 
 
 # -- helpers --------------------------------------------------------------------------------
+
+
+# Operators and decorators that steer the run (skip, branch, wait for the latest run) rather
+# than do its work: there is no transient failure to retry and nothing to hang on.
+_CONTROL_OPERATORS = frozenset(
+    {
+        "EmptyOperator",
+        "DummyOperator",
+        "LatestOnlyOperator",
+        "ShortCircuitOperator",
+        "BranchPythonOperator",
+        "BranchDayOfWeekOperator",
+        "BranchDateTimeOperator",
+    }
+)
+_CONTROL_DECORATORS = (".task.branch", ".task.short_circuit")
+
+
+def controls_only(operator: str) -> bool:
+    """Whether an operator or TaskFlow decorator only steers the run."""
+    return operator.rsplit(".", 1)[-1] in _CONTROL_OPERATORS or operator.endswith(
+        _CONTROL_DECORATORS
+    )
 
 
 def task_kind(operator: str) -> TaskKind:

@@ -315,6 +315,9 @@ class SourceFile:
     # Framework APIs used in the file that its target version no longer has, such as
     # Prefect 2's Deployment.build_from_flow on Prefect 3: (qualified name, span).
     removed_api_uses: list[tuple[str, Span]] = field(default_factory=list)
+    # Where the file shows it is Prefect 1 code (``with Flow(...)``, prefect.triggers), whose
+    # API the Prefect 2 and 3 model does not describe: its flows are not modelled.
+    prefect_1: Span | None = None
 
 
 def to_jsonable(value: Any) -> Any:

@@ -393,6 +393,10 @@ def build_prefect_pipelines(
     package: str | None,
     target_prefect: str = "auto",
 ) -> SourceFile:
+    prefect_1 = _prefect_1_line(source)
+    if prefect_1 is not None:
+        line, width = prefect_1
+        return SourceFile(path, framework="prefect", prefect_1=Span(line, 1, line, width + 1))
     version = installed_prefect_major() if target_prefect == "auto" else target_prefect
     builder = _Builder(path, spans, constants, package, version)
     builder.reads_clock = CLOCK_WORDS.search(source) is not None
@@ -407,6 +411,27 @@ def build_prefect_pipelines(
         framework="prefect",
         removed_api_uses=builder.removed_api_uses,
     )
+
+
+# What only Prefect 1 code writes: a flow built in a ``with Flow(...)`` block, and modules
+# Prefect 2 and 3 do not have (``prefect.tasks`` is a module there, not a package).
+_PREFECT_1 = re.compile(
+    r"^[ \t]*(?:with[ \t]+(?:prefect\.)?Flow\("
+    r"|(?:from|import)[ \t]+prefect\.(?:run_configs|storage|triggers|backend|executors"
+    r"|engine\.(?:state|signals|results)|schedules\.clocks|utilities\.(?:notifications|edges)"
+    r"|tasks\.\w+)\b)",
+    re.MULTILINE,
+)
+
+
+def _prefect_1_line(source: str) -> tuple[int, int] | None:
+    """The line (and its width) that shows ``source`` is Prefect 1 code, if one does."""
+    match = _PREFECT_1.search(source)
+    if match is None:
+        return None
+    start = source.rfind("\n", 0, match.start()) + 1
+    end = source.find("\n", match.start())
+    return source.count("\n", 0, match.start()) + 1, (end if end >= 0 else len(source)) - start
 
 
 @functools.lru_cache(maxsize=1)

@@ -35,9 +35,15 @@ from dagcheck.rules import (
 _NO_WORK = {TaskKind.EMPTY, TaskKind.FLOW}
 
 
+def _working(tasks: list[Task]) -> list[Task]:
+    """The tasks that do work which can fail for a passing reason: not a subflow, not an
+    operator that only steers the run (a branch, a short-circuit, LatestOnly)."""
+    return [task for task in tasks if task.kind not in _NO_WORK and task.reaches_out]
+
+
 @rule("DC201")
 def task_without_retries(pipeline: Pipeline, policy: RuleOptions) -> Iterator[Report]:
-    tasks = one_per_definition([task for task in pipeline.tasks if task.kind not in _NO_WORK])
+    tasks = one_per_definition(_working(pipeline.tasks))
     if pipeline.framework == "prefect":
         yield from _prefect_tasks_without_retries(pipeline, tasks)
         return
@@ -107,10 +113,11 @@ def retries_below_team_minimum(pipeline: Pipeline, policy: RuleOptions) -> Itera
 
 @rule("DC203")
 def retries_without_backoff(pipeline: Pipeline, policy: RuleOptions) -> Iterator[Report]:
-    # An exception-based retry_policy (Airflow 3.3) decides delays itself.
+    # An exception-based retry_policy (Airflow 3.3) decides delays itself. With one retry
+    # there is one delay: backoff would change nothing.
     tasks = [
         task
-        for task in _retrying_tasks(pipeline)
+        for task in _retrying_tasks(pipeline, at_least=2)
         if (retry_policy := task.setting("retry_policy")) is not None
         and retry_policy.known
         and retry_policy.value is None
@@ -189,9 +196,14 @@ def _duration(task: Task, name: str) -> dt.timedelta | None:
     return setting.value if setting and isinstance(setting.value, dt.timedelta) else None
 
 
-def _retrying_tasks(pipeline: Pipeline) -> list[Task]:
-    """Tasks known to retry at least once."""
-    return [task for task in pipeline.tasks if retries_at_least_once(task.setting("retries"))]
+def _retrying_tasks(pipeline: Pipeline, at_least: int = 1) -> list[Task]:
+    """Tasks that do work and are known to retry at least ``at_least`` times."""
+
+    def retries(task: Task) -> int:
+        setting = task.setting("retries")
+        return setting.value if retries_at_least_once(setting) else 0  # type: ignore[union-attr]
+
+    return [task for task in _working(pipeline.tasks) if retries(task) >= at_least]
 
 
 @rule("DC206")

@@ -70,9 +70,10 @@ def naive_start_date(pipeline: Pipeline, policy: RuleOptions) -> Iterator[Report
     if isinstance(value, dt.datetime) and value.tzinfo is None:
         yield Report(
             start_date.span,
-            f"{describe(pipeline)} has a start_date without a timezone, read in the "
-            "installation's default timezone; use pendulum.datetime(..., tz='UTC') or a "
-            "timezone-aware datetime",
+            f"{describe(pipeline)} has a start_date without a timezone: harmless while the "
+            "installation's default_timezone is UTC (the default), but in a non-UTC "
+            "installation it is read in that timezone; use pendulum.datetime(..., tz='UTC') "
+            "or a timezone-aware datetime",
         )
 
 

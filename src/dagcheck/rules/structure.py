@@ -43,7 +43,11 @@ def duplicate_task_id(pipeline: Pipeline, policy: RuleOptions) -> Iterator[Repor
 @rule("DC802")
 def dependency_cycle(pipeline: Pipeline, policy: RuleOptions) -> Iterator[Report]:
     cycle = _find_cycle(pipeline)
-    if cycle:
+    ids = [task.id for task in pipeline.tasks if isinstance(task.id, str)]
+    duplicated = {task_id for task_id in ids if ids.count(task_id) > 1}
+    # Two tasks with one id make edges between them look like a cycle through that id:
+    # the duplicate is DC801's finding, and the graph cannot be told apart.
+    if cycle and not duplicated.intersection(cycle):
         path = " >> ".join([*cycle, cycle[0]])
         yield Report(
             pipeline.span,
@@ -142,6 +146,16 @@ def removed_prefect_2_api(source: SourceFile, policy: RuleOptions) -> Iterator[R
             span,
             f"{name} was removed in Prefect 3, so this import fails; use "
             f"{REMOVED_IN_PREFECT_3[removed]}",
+        )
+
+
+@file_rule("DC808")
+def prefect_1_not_analysed(source: SourceFile, policy: RuleOptions) -> Iterator[Report]:
+    if source.prefect_1 is not None:
+        yield Report(
+            source.prefect_1,
+            "this is Prefect 1 code, which dagcheck does not analyse (it checks Prefect 2 and "
+            "3 flows): its flows are not checked",
         )
 
 

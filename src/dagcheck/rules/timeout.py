@@ -23,7 +23,13 @@ _NO_EXECUTION_TIMEOUT_NEEDED = {TaskKind.EMPTY, TaskKind.SENSOR}
 
 @rule("DC401")
 def task_without_execution_timeout(pipeline: Pipeline, policy: RuleOptions) -> Iterator[Report]:
-    tasks = [task for task in pipeline.tasks if task.kind not in _NO_EXECUTION_TIMEOUT_NEEDED]
+    # A branch or short-circuit only decides: nothing to hang on (Prefect judges bodies).
+    tasks = [
+        task
+        for task in pipeline.tasks
+        if task.kind not in _NO_EXECUTION_TIMEOUT_NEEDED
+        and (task.reaches_out or pipeline.framework == "prefect")
+    ]
     if pipeline.framework == "prefect":
         yield from _prefect_tasks_without_timeout(pipeline, tasks)
         return
