@@ -123,6 +123,43 @@ INLINE_CASES = [
     pytest.param(
         dag_source(
             """
+            BASE = {"owner": "data", "retries": 1}
+            ARGS = BASE | {"retries": 2, "max_active_runs": 1}
+            ARGS["retry_delay"] = timedelta(minutes=1)
+            ARGS.update({"owner": "sales"})
+
+            with DAG(
+                dag_id="merged_args",
+                schedule=None,
+                default_args={**ARGS, "start_date": datetime(2024, 1, 1)},
+            ):
+                task_id = "load"
+                task_id += "_eu"
+                BashOperator(task_id=task_id, bash_command="echo load")
+            """
+        ),
+        [
+            ExpectedDag(
+                dag_id="merged_args",
+                kind="dag-context",
+                tasks={"load_eu": BASH},
+                task_settings={
+                    "load_eu": {
+                        "owner": ("sales", DEFAULT_ARGS),
+                        "retries": (2, DEFAULT_ARGS),
+                        "retry_delay": (timedelta(minutes=1), DEFAULT_ARGS),
+                    }
+                },
+                # max_active_runs in default_args reaches no task and not the DAG either.
+                dag_settings={"max_active_runs": (16, DEFAULT)},
+            )
+        ],
+        id="default-args-merged-changed-in-place-and-ids-extended",
+    ),
+    # checked against DagBag 3.3.2
+    pytest.param(
+        dag_source(
+            """
             daily = DAG(
                 dag_id="daily_report",
                 schedule="@daily",

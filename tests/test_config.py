@@ -15,7 +15,7 @@ from airflow.providers.standard.operators.bash import BashOperator
 from airflow.sdk import DAG
 
 with DAG("sales_daily", schedule="@daily", start_date=datetime(2024, 1, 1), tags=["sales"]):
-    BashOperator(task_id="load", bash_command="load.sh", retries=1)
+    BashOperator(task_id="load", bash_command="load.sh", retries=2)
 """
 
 
@@ -44,7 +44,7 @@ def test_team_config_is_found_above_the_paths_and_applied(tmp_path: Path) -> Non
         select = ["DC2", "DC5"]
         ignore = ["DC502"]
         extend-select = ["DC402"]
-        min-retries = 2
+        min-retries = 3
         required-tags = ["team:*"]
         fail-on = "error"
         exclude = ["dags/legacy/*"]

@@ -394,6 +394,56 @@ CASES = [
     ),
     pytest.param(
         """
+        BASE = {"owner": "data", "retries": 2}
+        with DAG("a", schedule="@daily", start_date=datetime(2024, 1, 1),
+                 default_args=BASE | {"catchup": False, "max_active_runs": 1}):
+            BashOperator(task_id="t", bash_command="t.sh")
+        with DAG("b", schedule="@daily", start_date=datetime(2024, 1, 1), catchup=False,
+                 default_args={"owner": "data", "start_date": datetime(2024, 1, 1)}):
+            BashOperator(task_id="t", bash_command="t.sh")
+        """,
+        "DC702,DC706",
+        ["DC702 2", "DC706 3", "DC706 3"],
+        id="DC706-dag-arguments-in-default-args-are-ignored-and-not-counted-as-set",
+    ),
+    pytest.param(
+        """
+        ARGS = {"owner": "data"}
+        ARGS |= {"start_date": datetime.now() - timedelta(days=1)}
+        OTHER = {"owner": "data"}
+        OTHER["start_date"] = pendulum.yesterday()
+        with DAG("a", schedule="@daily", default_args=ARGS):
+            BashOperator(task_id="t", bash_command="t.sh")
+        with DAG("b", schedule="@daily", default_args=OTHER):
+            BashOperator(task_id="t", bash_command="t.sh")
+        with DAG("c", schedule="@daily", start_date=datetime(2024, 1, 1), default_args=ARGS):
+            BashOperator(task_id="t", bash_command="t.sh")
+        """,
+        "DC101",
+        ["DC101 2", "DC101 4"],
+        id="DC101-a-start-date-from-the-clock-in-default-args",
+    ),
+    pytest.param(
+        """
+        RAISED = {"retries": 0}
+        RAISED.update({"retries": 2})
+        LOWERED = {"retries": 2}
+        LOWERED["retries"] = 0
+        POPPED = {"retries": 0}
+        POPPED.pop("retries")
+        with DAG("a", schedule="@daily", start_date=datetime(2024, 1, 1), default_args=RAISED):
+            BashOperator(task_id="t", bash_command="t.sh")
+        with DAG("b", schedule="@daily", start_date=datetime(2024, 1, 1), default_args=LOWERED):
+            BashOperator(task_id="t", bash_command="t.sh")
+        with DAG("c", schedule="@daily", start_date=datetime(2024, 1, 1), default_args=POPPED):
+            BashOperator(task_id="t", bash_command="t.sh")
+        """,
+        "DC201",
+        ["DC201 4"],
+        id="DC201-default-args-changed-in-place-are-followed-or-unknown",
+    ),
+    pytest.param(
+        """
         from airflow.providers.standard.operators.latest_only import LatestOnlyOperator
         from airflow.providers.standard.operators.python import (
             BranchPythonOperator,

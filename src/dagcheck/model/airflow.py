@@ -177,6 +177,37 @@ _DAG_DEFAULTS_BY_VERSION: dict[str, dict[str, Any]] = {
     "2": {"schedule": dt.timedelta(days=1), "catchup": True},
     "3": {"schedule": None, "catchup": False},
 }
+# Arguments of the DAG that no operator takes: in default_args, which Airflow passes to
+# each task, they are ignored.
+_DAG_ONLY_ARGUMENTS = frozenset(
+    {
+        "schedule",
+        "schedule_interval",
+        "timetable",
+        "catchup",
+        "max_active_runs",
+        "max_active_tasks",
+        "concurrency",
+        "dagrun_timeout",
+        "tags",
+        "description",
+        "sla_miss_callback",
+        "is_paused_upon_creation",
+        "default_view",
+        "orientation",
+        "render_template_as_native_obj",
+        "template_searchpath",
+        "user_defined_macros",
+        "user_defined_filters",
+        "access_control",
+        "max_consecutive_failed_dag_runs",
+        "fail_fast",
+        "fail_stop",
+        "dag_display_name",
+        "owner_links",
+        "deadline",
+    }
+)
 # Keywords kept on the DAG as written, beyond the defaults above.
 _DAG_KEYWORDS_KEPT = {"schedule_interval", "timetable", "concurrency", "default_args"}
 _MAX_CALL_DEPTH = 8
@@ -409,6 +440,8 @@ class _Builder(Evaluator):
             self.unfollowed(f"a `{type(statement).__name__.lower()}` block")
 
     def exec_small(self, small: cst.BaseSmallStatement) -> None:
+        if self.mutate(small):
+            return
         if isinstance(small, cst.Expr):
             self.evaluate(small.value)
         elif isinstance(small, cst.Assign):
@@ -418,10 +451,8 @@ class _Builder(Evaluator):
         elif isinstance(small, cst.AnnAssign):
             if small.value is not None:
                 self.assign(small.target, self.evaluate(small.value), small.value)
-        elif isinstance(small, cst.AugAssign):
+        elif isinstance(small, cst.AugAssign):  # of an attribute or an item: not followed
             self.evaluate(small.value)
-            if isinstance(small.target, cst.Name):
-                self.scope.bind(small.target.value, Unknown(code_of(small.target)))
         elif isinstance(small, cst.Import | cst.ImportFrom):
             bind_import(self.scope, small, self.package)
             if self.call_depth == 0:  # module level: runs at every parse of the file
@@ -908,6 +939,18 @@ class _Builder(Evaluator):
         if "concurrency" in keywords and "max_active_tasks" not in keywords:
             pipeline.settings["max_active_tasks"] = pipeline.settings["concurrency"]
         default_args, default_args_arg = _default_args(keywords, args.opaque)
+        if "start_date" not in keywords and not args.opaque and default_args is not None:
+            # A DAG without start_date= takes its tasks' start_date from default_args.
+            pipeline.settings["start_date"] = self.inherited_setting(
+                "start_date", None, [(default_args, default_args_arg)], opaque=False
+            )
+        if isinstance(default_args, dict):
+            for name in sorted(_DAG_ONLY_ARGUMENTS & default_args.keys(), key=str):
+                source = self.key_source(default_args, name)
+                where = source if source is not None else default_args_arg
+                if where is not None:
+                    span = self.spans.span(where.value if isinstance(where, cst.Arg) else where)
+                    pipeline.misplaced_dag_arguments.append((name, span))
         dag = _Dag(pipeline, default_args, default_args_arg, version)
         self.dags.append(dag)
         return _DagRef(dag)

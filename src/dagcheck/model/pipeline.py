@@ -211,6 +211,8 @@ class Pipeline:
     deployment_runs: list[DeploymentRun] = field(default_factory=list)
     # Prefect: whether the flow's own body (besides calling its tasks) may reach outside.
     reaches_out: bool = True
+    # Airflow: DAG arguments written in default_args, where Airflow ignores them: (name, span).
+    misplaced_dag_arguments: list[tuple[str, Span]] = field(default_factory=list)
 
     @property
     def schedule(self) -> Setting | None:

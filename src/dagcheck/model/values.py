@@ -249,12 +249,70 @@ class Evaluator:
         for small in statement.body:
             if isinstance(small, cst.Import | cst.ImportFrom):
                 bind_import(self.scope, small, package)
+            elif self.mutate(small):
+                continue
             elif isinstance(small, cst.Assign):
                 value = self.evaluate(small.value)
                 for target in small.targets:
                     self.assign(target.target, value)
             elif isinstance(small, cst.AnnAssign) and small.value is not None:
                 self.assign(small.target, self.evaluate(small.value))
+
+    def mutate(self, small: cst.BaseSmallStatement) -> bool:
+        """Follow a statement that changes a bound name's value in place: ``x += ...``,
+        ``args |= {...}``, ``args["retries"] = 3``, ``args.update(...)``. Returns whether
+        ``small`` was one; a change that cannot be followed leaves the name unknown, never
+        its old value (DAGs copy their default_args when built, so a change affects what
+        is built after it)."""
+        if isinstance(small, cst.AugAssign) and isinstance(small.target, cst.Name):
+            operator = getattr(cst, type(small.operator).__name__.removesuffix("Assign"), None)
+            current = self.evaluate(small.target)
+            if operator is None:
+                new: Any = Unknown(code_of(small.target))
+            else:
+                expression = cst.BinaryOperation(small.target, operator(), small.value)
+                new = self.combine(expression, current, self.evaluate(small.value))
+            self.scope.bind(small.target.value, new)
+            return True
+        if (
+            isinstance(small, cst.Assign)
+            and len(small.targets) == 1
+            and isinstance(target := small.targets[0].target, cst.Subscript)
+            and isinstance(target.value, cst.Name)
+        ):
+            name = target.value.value
+            mapping = self.evaluate(target.value)
+            if not isinstance(mapping, dict):
+                return False  # an object we do not track
+            key = _subscript_key(self, target)
+            if key is None:
+                self.scope.bind(name, Unknown(name))
+            else:
+                sources = {**self.sources_of(mapping), key: small.value}
+                changed = {**mapping, key: self.evaluate(small.value)}
+                self.scope.bind(name, self.record_dict(changed, sources))
+            return True
+        if (
+            isinstance(small, cst.Expr)
+            and isinstance(call := small.value, cst.Call)
+            and isinstance(call.func, cst.Attribute)
+            and isinstance(call.func.value, cst.Name)
+            and call.func.attr.value in _DICT_MUTATORS
+        ):
+            name = call.func.value.value
+            mapping = self.evaluate(call.func.value)
+            if not isinstance(mapping, dict):
+                return False
+            plain = len(call.args) == 1 and not call.args[0].star and not call.args[0].keyword
+            update = self.evaluate(call.args[0].value) if plain else None
+            if call.func.attr.value == "update" and isinstance(update, dict):
+                sources = {k: v for k, v in self.sources_of(mapping).items() if k not in update}
+                sources.update(self.sources_of(update))
+                self.scope.bind(name, self.record_dict({**mapping, **update}, sources))
+            else:
+                self.scope.bind(name, Unknown(name))
+            return True
+        return False
 
     def assign(self, target: cst.BaseExpression, value: Any) -> None:
         if isinstance(target, cst.Name):
@@ -487,6 +545,11 @@ class Evaluator:
         if isinstance(left, WallClock) or isinstance(right, WallClock):
             return WallClock(code_of(node))  # now() - timedelta(days=1) still moves
         operator = type(node.operator).__name__
+        if operator == "BitOr" and isinstance(left, dict) and isinstance(right, dict):
+            # PEP 584: base | {"retries": 3}, as {**base, "retries": 3}.
+            sources = {k: v for k, v in self.sources_of(left).items() if k not in right}
+            sources.update(self.sources_of(right))
+            return self.record_dict({**left, **right}, sources)
         try:
             if operator == "Add" and _same_kind(left, right, (int, float, str, list, tuple)):
                 return left + right
@@ -759,3 +822,17 @@ def _same_kind(left: Any, right: Any, kinds: tuple[type, ...]) -> bool:
     if _is_number(left) and _is_number(right):
         return True
     return any(isinstance(left, k) and isinstance(right, k) for k in kinds)
+
+
+# Methods that change a dict in place.
+_DICT_MUTATORS = frozenset({"update", "pop", "popitem", "setdefault", "clear"})
+
+
+def _subscript_key(evaluator: Evaluator, target: cst.Subscript) -> Any:
+    """The key of ``name[key]`` when it is one known, hashable value; else None."""
+    if len(target.slice) != 1 or not isinstance(target.slice[0].slice, cst.Index):
+        return None
+    key = evaluator.evaluate(target.slice[0].slice.value)
+    if isinstance(key, Unknown | ImportedName) or not _hashable(key):
+        return None
+    return key

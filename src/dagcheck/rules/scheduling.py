@@ -61,6 +61,17 @@ def schedule_interval_argument(pipeline: Pipeline, policy: RuleOptions) -> Itera
         )
 
 
+@rule("DC706")
+def dag_argument_in_default_args(pipeline: Pipeline, policy: RuleOptions) -> Iterator[Report]:
+    for name, span in pipeline.misplaced_dag_arguments:
+        yield Report(
+            span,
+            f"'{name}' in the default_args of {describe(pipeline)} is a DAG argument: Airflow "
+            f"passes default_args to the tasks only, so this value is ignored; pass {name}= "
+            "to the DAG",
+        )
+
+
 @rule("DC704")
 def naive_start_date(pipeline: Pipeline, policy: RuleOptions) -> Iterator[Report]:
     start_date = pipeline.setting("start_date")
