@@ -403,7 +403,7 @@ CASES = [
             BashOperator(task_id="t", bash_command="t.sh")
         """,
         "DC702,DC706",
-        ["DC702 2", "DC706 3", "DC706 3"],
+        ["DC702 2", "DC706 3"],
         id="DC706-dag-arguments-in-default-args-are-ignored-and-not-counted-as-set",
     ),
     pytest.param(

@@ -63,13 +63,22 @@ def schedule_interval_argument(pipeline: Pipeline, policy: RuleOptions) -> Itera
 
 @rule("DC706")
 def dag_argument_in_default_args(pipeline: Pipeline, policy: RuleOptions) -> Iterator[Report]:
-    for name, span in pipeline.misplaced_dag_arguments:
-        yield Report(
-            span,
-            f"'{name}' in the default_args of {describe(pipeline)} is a DAG argument: Airflow "
-            f"passes default_args to the tasks only, so this value is ignored; pass {name}= "
-            "to the DAG",
-        )
+    # One finding per DAG, naming every such argument: they are one mistake.
+    misplaced = sorted(pipeline.misplaced_dag_arguments, key=lambda m: (m[1].line, m[1].column))
+    if not misplaced:
+        return
+    names = [name for name, _ in misplaced]
+    if len(names) == 1:
+        what, verb, ignored = f"'{names[0]}'", "is a DAG argument", "it is ignored"
+    else:
+        what = ", ".join(f"'{name}'" for name in names[:-1]) + f" and '{names[-1]}'"
+        verb, ignored = "are DAG arguments", "they are ignored"
+    keywords = ", ".join(f"{name}=" for name in names)
+    yield Report(
+        misplaced[0][1],
+        f"{what} in the default_args of {describe(pipeline)} {verb}: Airflow passes "
+        f"default_args to the tasks only, so {ignored}; pass {keywords} to the DAG",
+    )
 
 
 @rule("DC704")
