@@ -681,3 +681,39 @@ def test_prefect_1_code_is_one_note_and_no_prefect_3_finding(tmp_path: Path) -> 
     [model] = run([path], Options(select=("DC2", "DC4", "DC6", "DC8"), target_prefect="3"))
     assert [(f.code, f.span.line) for f in model.findings] == [("DC808", 3)]
     assert model.pipelines == []
+
+
+def test_a_task_imported_and_called_in_a_loop_is_one_finding(tmp_path: Path) -> None:
+    (tmp_path / "common.py").write_text(
+        textwrap.dedent(
+            """
+            import requests
+            from prefect import task
+
+
+            @task
+            def fetch(url):
+                return requests.get(url)
+            """
+        ),
+        encoding="utf-8",
+    )
+    (tmp_path / "flows.py").write_text(
+        textwrap.dedent(
+            """
+            from prefect import flow
+
+            from common import fetch
+
+
+            @flow
+            def crawl():
+                for page in range(3):
+                    fetch(f"https://api.example.com/rows?page={page}")
+            """
+        ),
+        encoding="utf-8",
+    )
+    models = run([tmp_path], Options(select=("DC201", "DC401"), target_prefect="3"))
+    found = sorted((f.code, f.task) for m in models for f in m.findings)
+    assert found == [("DC201", "fetch"), ("DC401", "fetch")]

@@ -159,10 +159,13 @@ _REPEATED_CALL = re.compile(r"__\d+$")
 def one_per_definition(tasks: list[Task]) -> list[Task]:
     """The first call of each Prefect task: its settings and code are its definition's,
     written once, however often a flow calls it (Airflow tasks are their own definition)."""
-    seen: set[int] = set()
+    seen: set[object] = set()
     first = []
     for task in tasks:
-        key = id(task.definition) if task.definition is not None else id(task)
+        key: object = id(task.definition) if task.definition is not None else id(task)
+        if task.definition is None and task.operator.startswith("prefect."):
+            # A task imported from another module: its calls share its name ("load__3").
+            key = ("imported", _REPEATED_CALL.sub("", str(task.id)))
         if key not in seen:
             seen.add(key)
             first.append(task)
