@@ -555,6 +555,30 @@ def test_duplicate_dag_id_across_files_is_reported_on_the_later_file(tmp_path: P
     }
 
 
+def test_duplicate_dag_ids_conflict_only_within_one_dag_folder(tmp_path: Path) -> None:
+    dag = 'with DAG("sales_daily", schedule="@daily", start_date=datetime(2024, 1, 1)):\n'
+    source = f"{HEADER}\n{dag}    pass\n"
+    files = ["shop/dags/sales.py", "shop/dags/z_team/sales_copy.py", "demo/dags/sales.py"]
+    for name in files:
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(source)
+    models = run([tmp_path], Options(select=("DC805",)))
+    found = {
+        model.path.relative_to(tmp_path).as_posix(): [f.message for f in model.findings]
+        for model in models
+    }
+    folder = (tmp_path / "shop" / "dags").as_posix()
+    assert found == {
+        "demo/dags/sales.py": [],  # another project's DAG folder
+        "shop/dags/z_team/sales_copy.py": [
+            f"DAG id 'sales_daily' is already defined at {folder}/sales.py:{FIRST_LINE} in the "
+            f"same DAG folder ({folder}/): Airflow keeps one of them and reports the other as "
+            "an import error; give each DAG its own dag_id"
+        ],
+        "shop/dags/sales.py": [],
+    }
+
+
 def test_secret_findings_never_print_the_secret(tmp_path: Path) -> None:
     found = findings(
         tmp_path,

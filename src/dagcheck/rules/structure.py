@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 from dagcheck.config import RuleOptions
 from dagcheck.findings import Severity
@@ -74,6 +75,15 @@ def removed_operator(pipeline: Pipeline, policy: RuleOptions) -> Iterator[Report
             task,
             severity=severity,
         )
+
+
+def _dag_folder(file: Path) -> str:
+    """The nearest enclosing folder named ``dags`` (as a scheduler's DAG folder is), or ""
+    when there is none: then every checked file is taken to be one DAG folder."""
+    for parent in file.parents:
+        if parent.name == "dags":
+            return f"{parent.as_posix()}/"
+    return ""
 
 
 def _find_cycle(pipeline: Pipeline) -> list[str]:
@@ -182,13 +192,18 @@ def isolated_task(pipeline: Pipeline, policy: RuleOptions) -> Iterator[Report]:
 def duplicate_dag_id(
     pipelines: list[Pipeline], policy: RuleOptions
 ) -> Iterator[tuple[Pipeline, Report]]:
-    first_seen: dict[str, Pipeline] = {}
+    # One scheduler reads one DAG folder: two sample projects of one repository, each with
+    # its own dags/ folder, are not in conflict.
+    first_seen: dict[tuple[str, str], Pipeline] = {}
     for pipeline in sorted(pipelines, key=lambda p: (p.file.as_posix(), p.span.line)):
         if not isinstance(pipeline.id, str):
             continue
-        first = first_seen.setdefault(pipeline.id, pipeline)
+        folder = _dag_folder(pipeline.file)
+        first = first_seen.setdefault((folder, pipeline.id), pipeline)
         if first is not pipeline:
             where = f"{first.file.as_posix()}:{first.span.line}"
+            if folder:
+                where += f" in the same DAG folder ({folder})"
             yield (
                 pipeline,
                 Report(
