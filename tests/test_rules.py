@@ -159,6 +159,21 @@ CASES = [
     ),
     pytest.param(
         """
+        from airflow.providers.common.sql.operators.sql import SQLExecuteQueryOperator as SQL
+
+        TABLES = ["orders", "refunds"]
+        COLUMNS = ", ".join(["id", "amount"])
+        with DAG("d", schedule="@daily", start_date=datetime(2024, 1, 1)):
+            SQL(task_id="joined", sql=f"SELECT {COLUMNS} FROM {', '.join(TABLES)}")
+            SQL(task_id="formatted", sql="TRUNCATE {}".format("staging"))
+            SQL(task_id="from_env", sql="TRUNCATE {}".format(os.environ["TABLE"]))
+        """,
+        "DC904",
+        ["DC904 8"],
+        id="DC904-sql-built-from-literals-alone-is-not-injection",
+    ),
+    pytest.param(
+        """
         from airflow.models import Variable as V
         from airflow.sdk import Variable, task
 

@@ -51,6 +51,7 @@ from dagcheck.model.values import (
     ImportedName,
     ModuleConstants,
     Scope,
+    StringMethod,
     bind_import,
     code_of,
     contains_call,
@@ -665,6 +666,9 @@ class _Builder(Evaluator):
             return self.create_operator(callee.name, node, args)
         if isinstance(callee, WallClock):
             return WallClock(code_of(node))  # pendulum.now().subtract(days=1)
+        if isinstance(callee, StringMethod) and not args.opaque:
+            positional = [value for value, _ in args.positional]
+            return callee.call(positional, {k: v for k, (v, _) in args.keywords.items()}, node)
         self.passed_to_unknown_code(node, args)
         return Unknown(code_of(node))
 

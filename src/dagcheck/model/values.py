@@ -15,6 +15,8 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import os.path
+import re
+import string
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -397,6 +399,8 @@ class Evaluator:
             return WallClock(code_of(node))
         if isinstance(base, _Path) and name in _PATH_PARTS:
             return _PATH_PARTS[name](base.path)
+        if isinstance(base, str) and name in _STRING_METHODS:
+            return StringMethod(base, name)
         return Unknown(code_of(node))
 
     def _eval_Subscript(self, node: cst.Subscript) -> Any:
@@ -613,6 +617,8 @@ class Evaluator:
         clock = self.wall_clock(node, callee)
         if clock is not None:
             return clock
+        if isinstance(callee, StringMethod) and args is not None:
+            return callee.call(args, kwargs, node)
         if not isinstance(callee, ImportedName) or args is None:
             return Unknown(code_of(node))
         return _construct(callee.qualname, args, kwargs, node)
@@ -689,6 +695,57 @@ def _construct(qualname: str, args: list[Any], kwargs: dict[str, Any], node: cst
     except (TypeError, ValueError, OverflowError):
         return unknown
     return unknown
+
+
+# Methods of str whose result is a function of known plain values alone.
+_STRING_METHODS = frozenset(
+    {"join", "upper", "lower", "strip", "lstrip", "rstrip", "replace", "format", "title"}
+)
+
+
+@dataclass(frozen=True)
+class StringMethod:
+    """A method of a known string (``", ".join``, ``"{}_load".format``), called only on
+    known strings and numbers, so that SQL and ids built that way are known."""
+
+    text: str
+    name: str
+
+    def call(self, args: list[Any], kwargs: dict[str, Any], node: cst.Call) -> Any:
+        values = [*args, *kwargs.values()]
+        if self.name == "join" and len(args) == 1 and not kwargs:
+            values = list(args[0]) if isinstance(args[0], list | tuple) else [None]
+            if all(isinstance(v, str) for v in values):
+                return self.text.join(values)
+            return Unknown(code_of(node))
+        if not all(isinstance(v, str | int | float) and not isinstance(v, bool) for v in values):
+            return Unknown(code_of(node))
+        if not self._bounded(args):
+            return Unknown(code_of(node))  # a result too large to be an id or a query
+        try:
+            return getattr(self.text, self.name)(*args, **kwargs)
+        except (TypeError, ValueError, KeyError, IndexError, AttributeError):
+            return Unknown(code_of(node))
+
+    def _bounded(self, args: list[Any]) -> bool:
+        """Whether the result stays small: a file cannot make the evaluator build a huge
+        string (``"{:>999999999}".format(x)``, a replace of "" in a long text)."""
+        if self.name == "format":
+            try:
+                fields = list(string.Formatter().parse(self.text))
+            except ValueError:
+                return False
+            return all(
+                int(width) <= _LONGEST_STRING
+                for _, _, spec, _ in fields
+                for width in re.findall(r"\d+", spec or "")
+            )
+        if self.name == "replace" and len(args) >= 2 and isinstance(args[1], str):
+            return len(args[1]) * (len(self.text) + 1) <= _LONGEST_STRING
+        return True
+
+
+_LONGEST_STRING = 100_000
 
 
 @dataclass(frozen=True)
