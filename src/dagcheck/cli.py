@@ -88,6 +88,7 @@ def _options(
         engine=engine,
         python=python or config.python,
         load_timeout=config.load_timeout,
+        load_memory=config.load_memory,
         file_timeout=config.file_timeout,
         target_airflow=target_airflow or config.target_airflow,
         target_prefect=target_prefect or config.target_prefect,
@@ -130,6 +131,8 @@ def _loading_errors() -> Iterator[None]:
     try:
         yield
     except LoaderUnavailable as error:
+        if not error.install:
+            raise LoadFailure(str(error)) from None
         framework = "prefect" if "prefect" in str(error) else "airflow"
         raise LoadFailure(
             f"{error}; install it with: pip install 'dagcheck[{framework}]' (or pass --python)"

@@ -74,10 +74,11 @@ class Config:
     target_airflow: str = "auto"
     target_prefect: str = "auto"
     baseline: Path | None = None  # relative paths are relative to the config's folder
-    # The loading engines: the interpreter with Airflow or Prefect, and the seconds one file
-    # may take to load.
+    # The loading engines: the interpreter with Airflow or Prefect, the seconds one file may
+    # take to load, and the GB of address space a loading process may use.
     python: str | None = None
     load_timeout: float = 30.0
+    load_memory: float = 4.0
     file_timeout: float = 30.0  # seconds one file may take to model, check or fix
     rule_options: RuleOptions = field(default_factory=RuleOptions)
     source: Path | None = None  # the pyproject.toml it came from
@@ -145,7 +146,8 @@ def _parse(path: Path, table: dict[str, Any]) -> Config:
         "required-tags", "baseline", "fix-retries", "fix-retry-delay",
         "fix-execution-timeout", "fix-dagrun-timeout", "fix-timeout-seconds", "fix-tags",
         "fix-max-retry-delay", "fix-start-date", "failure-callback", "deadline-callback",
-        "runbook-dir", "python", "dagbag-timeout", "failure-hook", "file-timeout",
+        "runbook-dir", "python", "dagbag-timeout", "dagbag-memory", "failure-hook",
+        "file-timeout",
     }  # fmt: skip
     for key in table:
         if key not in known:
@@ -180,6 +182,16 @@ def _parse(path: Path, table: dict[str, Any]) -> Config:
         value = table.get(key, default)
         if not isinstance(value, int | float) or isinstance(value, bool) or value <= 0:
             raise fail(key, f"expected a number of seconds > 0, not {value!r}")
+        return float(value)
+
+    def gigabytes(key: str, default: float) -> float:
+        value = table.get(key, default)
+        if (
+            not isinstance(value, int | float)
+            or isinstance(value, bool)
+            or not 0 < value < float("inf")
+        ):
+            raise fail(key, f"expected a number of GB > 0, such as 4 or 0.5, not {value!r}")
         return float(value)
 
     runbook_dir = table.get("runbook-dir")
@@ -237,6 +249,7 @@ def _parse(path: Path, table: dict[str, Any]) -> Config:
         baseline=path.parent / baseline if isinstance(baseline, str) else None,
         python=python,
         load_timeout=seconds("dagbag-timeout", 30),
+        load_memory=gigabytes("dagbag-memory", 4),
         file_timeout=seconds("file-timeout", 30),
         rule_options=RuleOptions(
             min_retries=min_retries,

@@ -88,6 +88,7 @@ class Options:
     engine: str = "static"
     python: str | None = None  # the interpreter that loads DAGs or flows (default: this one)
     load_timeout: float = 30.0  # seconds one file may take to load
+    load_memory: float = 4.0  # GB of address space a loading process may use
     file_timeout: float = 30.0  # seconds one file may take to model and check
     # Give each finding the fix `dagcheck fix` would apply (for SARIF and review).
     propose_fixes: bool = False

@@ -3,7 +3,8 @@ imported Prefect flows (``--engine import``), or the static model enriched with 
 (``--engine both``).
 
 The static path never runs user code. These engines do, in a subprocess with a wall-clock
-timeout per file, so that a DAG file that hangs or exits costs only itself.
+timeout per file and a memory limit, so that a DAG file that hangs, exits or allocates without
+end costs only itself.
 """
 
 from __future__ import annotations
@@ -34,17 +35,18 @@ def load_files(files: list[tuple[Path, Path]], options: Options) -> dict[Path, l
 
     roots = list(dict.fromkeys(root for root, _ in files))
     python = options.python or sys.executable
+    limits = {"timeout": options.load_timeout, "memory": options.load_memory}
     loaded: dict[Path, list[LoadedFile]] = {}
     if options.engine in ("dagbag", "both"):
         dag_files = [path for _, path in files if _mentions(path, b"airflow", b"dag")]
         if dag_files:
-            results = load_dags(dag_files, roots, python=python, timeout=options.load_timeout)
+            results = load_dags(dag_files, roots, python=python, **limits)
             for path, result in results.items():
                 loaded.setdefault(path, []).append(result)
     if options.engine in ("import", "both"):
         flow_files = [path for _, path in files if _mentions(path, b"prefect")]
         if flow_files:
-            results = load_flows(flow_files, roots, python=python, timeout=options.load_timeout)
+            results = load_flows(flow_files, roots, python=python, **limits)
             for path, result in results.items():
                 loaded.setdefault(path, []).append(result)
     return loaded

@@ -3,26 +3,29 @@
 dagcheck runs this file as a script, in a subprocess, with the interpreter that has Airflow
 installed (``--python``, else dagcheck's own); it never imports dagcheck, so it also runs on
 the older Pythons Airflow 2 supports. It reads the files to load from its arguments and
-writes JSON lines to its standard output:
+writes JSON lines to a private channel (see :func:`private_channel`):
 
 * ``{"event": "ready", "airflow_version": "3.3.2"}`` once Airflow is imported;
 * ``{"event": "start", "file": path}`` before each file, so that the parent knows which file
   was loading if it has to stop a run that hangs;
 * ``{"event": "file", "file": path, "dags": [...], "import_error": text or null}`` after it.
 
-Everything else written to standard output while DAG files load (their prints, Airflow's
-logs) is sent to standard error. Each value is encoded as plain JSON data the parent turns
-back into the model's values: durations, dates, callables and other objects are tagged.
+Everything written to standard output while DAG files load (their prints, Airflow's logs) is
+sent to standard error. Each value is encoded as plain JSON data the parent turns back into
+the model's values: durations, dates, callables and other objects are tagged.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import fcntl
 import json
 import os
 import re
 import sys
-from typing import Any, TextIO
+from collections.abc import Callable
+from typing import Any
 
 # Settings every operator has, and those of sensors.
 TASK_SETTINGS = (
@@ -222,18 +225,77 @@ def load(bag: Any, path: str) -> dict[str, Any]:
     }
 
 
-def json_stdout() -> TextIO:
-    """Keep the saved standard output for the JSON lines and send every other write to fd 1
-    (prints in DAG files, Airflow's logging) to standard error."""
+# Set by dagcheck: the descriptor of the pipe to write to, and the bytes of address space the
+# process may use (the nonce comes on standard input).
+FD_VARIABLE = "DAGCHECK_LOADER_FD"
+MEMORY_VARIABLE = "DAGCHECK_LOADER_MEMORY"
+# Where the pipe moves: above the descriptors code tends to close or reuse.
+PRIVATE_FD = 200
+# Written to standard error before each file: what follows it is that file's.
+FILE_MARK = b"\n--- dagcheck: next file ---\n"
+
+
+def private_channel() -> Callable[[dict[str, Any]], None]:
+    """The way to dagcheck, taken out of reach of the files about to be loaded; returns the
+    function that sends one message.
+
+    The variable that names the pipe is removed, the pipe moves to a high descriptor no
+    program started from here inherits, and standard input, which held the nonce, then
+    reads /dev/null: the nonce lives only in the returned function (never in the
+    environment, which /proc/self/environ shows as the process began), and every message
+    carries it, so what a DAG file writes, even to the pipe itself, is never taken for the
+    loader's. Each message starts on a line of its own, whatever was written before it.
+    Standard output goes to standard error, which dagcheck keeps the end of.
+    """
+    fd = int(os.environ.pop(FD_VARIABLE))
+    private = fcntl.fcntl(fd, fcntl.F_DUPFD, PRIVATE_FD)
+    os.set_inheritable(private, False)
+    os.close(fd)
+    nonce = b""
+    while True:
+        chunk = os.read(0, 4096)
+        if not chunk:
+            break
+        nonce += chunk
+    token = nonce.decode().strip()
+    devnull = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(devnull, 0)
+    os.close(devnull)
     sys.stdout.flush()
-    out = os.fdopen(os.dup(1), "w", encoding="utf-8")
     os.dup2(2, 1)
-    return out
+
+    def send(event: dict[str, Any]) -> None:
+        data = ("\n" + json.dumps(dict(event, nonce=token), sort_keys=True) + "\n").encode()
+        while data:
+            data = data[os.write(private, data) :]
+
+    return send
 
 
-def emit(out: TextIO, event: dict[str, Any]) -> None:
-    out.write(json.dumps(event, sort_keys=True) + "\n")
-    out.flush()
+def mark_stderr() -> None:
+    """Start the next file's part of standard error: dagcheck reads it to tell a process that
+    died out of memory from one that exited."""
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError):  # closed by the last file
+            stream.flush()
+    os.write(2, FILE_MARK)
+
+
+def limit_memory() -> None:
+    """Cap the address space at what dagcheck allows (``dagbag-memory``), before any DAG
+    file runs: a file that allocates past it gets a MemoryError instead of the machine's
+    memory. Best effort: where the platform has no such limit, loading goes on without."""
+    value = os.environ.pop(MEMORY_VARIABLE, "")
+    try:
+        import resource
+
+        limit = int(value)
+        _, hard = resource.getrlimit(resource.RLIMIT_AS)
+        if hard != resource.RLIM_INFINITY:
+            limit = min(limit, hard)
+        resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
+    except (ImportError, AttributeError, ValueError, OSError):
+        pass
 
 
 def main(argv: list[str]) -> int:
@@ -244,13 +306,18 @@ def main(argv: list[str]) -> int:
     if not os.environ.get("AIRFLOW_HOME"):
         print("dagbag_loader: set AIRFLOW_HOME to a throwaway folder", file=sys.stderr)
         return 2
-    out = json_stdout()
+    if FD_VARIABLE not in os.environ:
+        print("dagbag_loader: run by dagcheck, which gives it a channel", file=sys.stderr)
+        return 2
+    send = private_channel()
+    limit_memory()
     import airflow
 
     bag = new_dagbag()
-    emit(out, {"event": "ready", "airflow_version": airflow.__version__})
+    send({"event": "ready", "airflow_version": airflow.__version__})
     for path in argv:
-        emit(out, {"event": "start", "file": path})
+        mark_stderr()
+        send({"event": "start", "file": path})
         try:
             event = load(bag, path)
         except (Exception, SystemExit) as error:  # DagBag itself failed, or the file exited
@@ -261,7 +328,7 @@ def main(argv: list[str]) -> int:
                 "import_error": f"{type(error).__name__}: {error}",
                 "import_error_line": None,
             }
-        emit(out, event)
+        send(event)
     return 0
 
 

@@ -42,13 +42,41 @@ from dagcheck.model.pipeline import (
 
 LOADER = Path(__file__).with_name("dagbag_loader.py")
 DAGBAG = "dagbag"
+_TEXT_OR_NONE = (str, type(None))
+# What a "file" event must hold for the model to be built from it (see runner.malformed).
+FILE_EVENT = {
+    "dags": [
+        {
+            "dag_id": str,
+            "fileloc": str,
+            "settings": dict,
+            "tasks": [
+                {
+                    "task_id": str,
+                    "class": str,
+                    "operator": str,
+                    "bases": [str],
+                    "mapped": bool,
+                    "group": _TEXT_OR_NONE,
+                    "callable": _TEXT_OR_NONE,
+                    "downstream": [str],
+                    "settings": dict,
+                    "keywords": [str],
+                }
+            ],
+        }
+    ],
+    "import_error": _TEXT_OR_NONE,
+    "import_error_line": (int, type(None)),
+}
 
 
 def load_dags(
-    files: list[Path], roots: list[Path], *, python: str, timeout: float
+    files: list[Path], roots: list[Path], *, python: str, timeout: float, memory: float
 ) -> dict[Path, LoadedFile]:
     """Load ``files`` with DagBag in a subprocess: a throwaway AIRFLOW_HOME, no database, no
-    bundled examples, Airflow's own per-file import timeout and a wall-clock one."""
+    bundled examples, Airflow's own per-file import timeout and a wall-clock one, at most
+    ``memory`` GB of address space."""
     with tempfile.TemporaryDirectory(prefix="dagcheck-airflow-home-") as home:
         env = base_environment(roots)
         env.update(
@@ -60,7 +88,7 @@ def load_dags(
                 "AIRFLOW__LOGGING__LOGGING_LEVEL": "ERROR",
             }
         )
-        return Loader(LOADER, python, env, timeout, "airflow").load(files)
+        return Loader(LOADER, python, env, timeout, "airflow", memory, FILE_EVENT).load(files)
 
 
 def combine(

@@ -25,12 +25,20 @@ IMPORT = "import"
 # Where nothing listens: a flow file that talks to the API at import fails instead.
 UNREACHABLE_API = "http://127.0.0.1:9/api"
 _REPEATED_CALL = re.compile(r"__\d+$")
+# What a "file" event must hold for the model to be built from it (see runner.malformed).
+FILE_EVENT = {
+    "flows": [{"name": str, "settings": dict}],
+    "tasks": [{"name": str, "settings": dict}],
+    "import_error": (str, type(None)),
+    "import_error_line": (int, type(None)),
+}
 
 
 def load_flows(
-    files: list[Path], roots: list[Path], *, python: str, timeout: float
+    files: list[Path], roots: list[Path], *, python: str, timeout: float, memory: float
 ) -> dict[Path, LoadedFile]:
-    """Import ``files`` in a subprocess, with a throwaway PREFECT_HOME and no server."""
+    """Import ``files`` in a subprocess, with a throwaway PREFECT_HOME and no server, at most
+    ``memory`` GB of address space."""
     with tempfile.TemporaryDirectory(prefix="dagcheck-prefect-home-") as home:
         env = {k: v for k, v in base_environment(roots).items() if not k.startswith("PREFECT_")}
         env.update(
@@ -42,7 +50,7 @@ def load_flows(
                 "DO_NOT_TRACK": "1",
             }
         )
-        return Loader(LOADER, python, env, timeout, "prefect").load(files)
+        return Loader(LOADER, python, env, timeout, "prefect", memory, FILE_EVENT).load(files)
 
 
 def combine_flows(

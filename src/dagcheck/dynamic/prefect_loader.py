@@ -9,19 +9,23 @@ address where nothing listens and forbids an ephemeral server, so importing a fl
 neither reach nor start one.
 
 The protocol is the one of ``dagbag_loader.py``: JSON lines ``ready``, then ``start`` and
-``file`` per file, with every ``prefect.Flow`` and ``prefect.Task`` bound to a module-level
-name and its settings as Prefect stores them. Each loader runs alone, without dagcheck on
-its import path, so the few lines that write the protocol are in both.
+``file`` per file on the private channel, with every ``prefect.Flow`` and ``prefect.Task``
+bound to a module-level name and its settings as Prefect stores them. Each loader runs alone,
+without dagcheck on its import path, so the lines that open the channel, write to it and
+limit memory are in both.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import fcntl
 import importlib.util
 import json
 import os
 import sys
-from typing import Any, TextIO
+from collections.abc import Callable
+from typing import Any
 
 FLOW_SETTINGS = (
     "retries",
@@ -215,28 +219,94 @@ def load(path: str, index: int) -> dict[str, Any]:
     }
 
 
-def json_stdout() -> TextIO:
+# Set by dagcheck: the descriptor of the pipe to write to, and the bytes of address space the
+# process may use (the nonce comes on standard input).
+FD_VARIABLE = "DAGCHECK_LOADER_FD"
+MEMORY_VARIABLE = "DAGCHECK_LOADER_MEMORY"
+# Where the pipe moves: above the descriptors code tends to close or reuse.
+PRIVATE_FD = 200
+# Written to standard error before each file: what follows it is that file's.
+FILE_MARK = b"\n--- dagcheck: next file ---\n"
+
+
+def private_channel() -> Callable[[dict[str, Any]], None]:
+    """The way to dagcheck, taken out of reach of the files about to be loaded; returns the
+    function that sends one message.
+
+    The variable that names the pipe is removed, the pipe moves to a high descriptor no
+    program started from here inherits, and standard input, which held the nonce, then
+    reads /dev/null: the nonce lives only in the returned function (never in the
+    environment, which /proc/self/environ shows as the process began), and every message
+    carries it, so what a flow file writes, even to the pipe itself, is never taken for the
+    loader's. Each message starts on a line of its own, whatever was written before it.
+    Standard output goes to standard error, which dagcheck keeps the end of.
+    """
+    fd = int(os.environ.pop(FD_VARIABLE))
+    private = fcntl.fcntl(fd, fcntl.F_DUPFD, PRIVATE_FD)
+    os.set_inheritable(private, False)
+    os.close(fd)
+    nonce = b""
+    while True:
+        chunk = os.read(0, 4096)
+        if not chunk:
+            break
+        nonce += chunk
+    token = nonce.decode().strip()
+    devnull = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(devnull, 0)
+    os.close(devnull)
     sys.stdout.flush()
-    out = os.fdopen(os.dup(1), "w", encoding="utf-8")
     os.dup2(2, 1)
-    return out
+
+    def send(event: dict[str, Any]) -> None:
+        data = ("\n" + json.dumps(dict(event, nonce=token), sort_keys=True) + "\n").encode()
+        while data:
+            data = data[os.write(private, data) :]
+
+    return send
 
 
-def emit(out: TextIO, event: dict[str, Any]) -> None:
-    out.write(json.dumps(event, sort_keys=True) + "\n")
-    out.flush()
+def mark_stderr() -> None:
+    """Start the next file's part of standard error: dagcheck reads it to tell a process that
+    died out of memory from one that exited."""
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError):  # closed by the last file
+            stream.flush()
+    os.write(2, FILE_MARK)
+
+
+def limit_memory() -> None:
+    """Cap the address space at what dagcheck allows (``dagbag-memory``), before any flow
+    file runs: a file that allocates past it gets a MemoryError instead of the machine's
+    memory. Best effort: where the platform has no such limit, loading goes on without."""
+    value = os.environ.pop(MEMORY_VARIABLE, "")
+    try:
+        import resource
+
+        limit = int(value)
+        _, hard = resource.getrlimit(resource.RLIMIT_AS)
+        if hard != resource.RLIM_INFINITY:
+            limit = min(limit, hard)
+        resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
+    except (ImportError, AttributeError, ValueError, OSError):
+        pass
 
 
 def main(argv: list[str]) -> int:
     here = os.path.dirname(os.path.abspath(__file__))
     sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") != here]
-    out = json_stdout()
+    if FD_VARIABLE not in os.environ:
+        print("prefect_loader: run by dagcheck, which gives it a channel", file=sys.stderr)
+        return 2
+    send = private_channel()
+    limit_memory()
     import prefect
 
-    emit(out, {"event": "ready", "prefect_version": prefect.__version__})
+    send({"event": "ready", "prefect_version": prefect.__version__})
     for index, path in enumerate(argv):
-        emit(out, {"event": "start", "file": path})
-        emit(out, load(path, index))
+        mark_stderr()
+        send({"event": "start", "file": path})
+        send(load(path, index))
     return 0
 
 
