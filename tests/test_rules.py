@@ -357,12 +357,14 @@ CASES = [
         """
         with DAG("a", start_date=pendulum.datetime(2024, 1, 1, tz="Europe/Paris")):
             pass
-        with DAG("b", schedule=None, start_date=datetime(2024, 1, 1)):
+        with DAG("b", schedule="@daily", start_date=datetime(2024, 1, 1), catchup=False):
+            pass
+        with DAG("c", schedule=None, start_date=datetime(2024, 1, 1)):
             pass
         """,
         "DC701,DC704",
         ["DC701 1", "DC704 3"],
-        id="DC701-DC704-implicit-schedule-and-naive-start-date",
+        id="DC701-DC704-implicit-schedule-and-naive-start-date-of-a-scheduled-dag",
     ),
     pytest.param(
         """
@@ -414,7 +416,7 @@ CASES = [
                  default_args=BASE | {"catchup": False, "max_active_runs": 1}):
             BashOperator(task_id="t", bash_command="t.sh")
         with DAG("b", schedule="@daily", start_date=datetime(2024, 1, 1), catchup=False,
-                 default_args={"owner": "data", "start_date": datetime(2024, 1, 1)}):
+                 default_args={"owner": "data", "catchup": False}):
             BashOperator(task_id="t", bash_command="t.sh")
         """,
         "DC702,DC706",

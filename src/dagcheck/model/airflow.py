@@ -949,7 +949,9 @@ class _Builder(Evaluator):
                 "start_date", None, [(default_args, default_args_arg)], opaque=False
             )
         if isinstance(default_args, dict):
-            for name in sorted(_DAG_ONLY_ARGUMENTS & default_args.keys(), key=str):
+            # A key the DAG call also sets is a dead copy, not a setting the DAG lacks.
+            misplaced = (_DAG_ONLY_ARGUMENTS & default_args.keys()) - keywords.keys()
+            for name in sorted(misplaced, key=str):
                 source = self.key_source(default_args, name)
                 where = source if source is not None else default_args_arg
                 if where is not None:

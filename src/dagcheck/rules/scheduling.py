@@ -87,6 +87,9 @@ def naive_start_date(pipeline: Pipeline, policy: RuleOptions) -> Iterator[Report
     if start_date is None or start_date.span is None:
         return
     value = start_date.value
+    schedule = pipeline.setting("schedule")
+    if schedule is not None and schedule.known and schedule.value is None:
+        return  # run only when triggered: there are no intervals to place
     if isinstance(value, dt.datetime) and value.tzinfo is None:
         yield Report(
             start_date.span,
