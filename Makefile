@@ -12,7 +12,7 @@ AIRFLOW2 := apache-airflow==2.10.5
 # Prefect gets its own, which the suite calls to import the Prefect fixtures.
 PREFECT3 := prefect==3.8.8
 
-.PHONY: demo test lint bench clean
+.PHONY: demo test fuzz lint bench clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -56,6 +56,16 @@ test: $(TEST_VENV)/.installed $(AIRFLOW2_VENV)/.installed $(PREFECT_VENV)/.insta
 	$(TEST_VENV)/bin/ruff format --check --quiet src tests benchmarks
 	DAGCHECK_PREFECT_PYTHON=$(CURDIR)/$(PREFECT_VENV)/bin/python $(TEST_VENV)/bin/python -m pytest -q -rsP
 	$(AIRFLOW2_VENV)/bin/python -m pytest -q -rsP tests/test_airflow_examples.py tests/test_dagbag_engine.py
+
+# The generated-programs test with many more programs than `make test` runs, from a random
+# seed it prints: `make fuzz SEED=<seed>` runs the same programs again, PROGRAMS=<n> more or
+# fewer.
+PROGRAMS ?= 10000
+fuzz: $(TEST_VENV)/.installed
+	@seed=$(SEED); seed=$${seed:-$$(od -An -N4 -tu4 /dev/urandom | tr -d ' ')}; \
+	echo "DAGCHECK_FUZZ_SEED=$$seed DAGCHECK_FUZZ_PROGRAMS=$(PROGRAMS)"; \
+	DAGCHECK_FUZZ_SEED=$$seed DAGCHECK_FUZZ_PROGRAMS=$(PROGRAMS) \
+		$(TEST_VENV)/bin/python -m pytest -q tests/test_generated_programs.py
 
 bench: $(TEST_VENV)/.installed $(PREFECT_VENV)/.installed
 	$(TEST_VENV)/bin/python benchmarks/bench_model.py

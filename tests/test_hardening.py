@@ -5,6 +5,7 @@ file has a budget after which it is a finding, not a hang."""
 from __future__ import annotations
 
 import errno
+import json
 import os
 import time
 from pathlib import Path
@@ -289,6 +290,23 @@ def test_a_deep_chain_is_a_finding_at_once_and_the_rest_is_checked(tmp_path: Pat
     assert [f.code for f in models["healthy.py"].findings] == ["DC702"]
 
 
+@pytest.mark.parametrize(
+    "refused", [b'NOTE = "a\x00b"\n', b'NOTE = "\\N{no such name}"\r'], ids=["null", "escape"]
+)
+def test_a_deep_chain_python_refuses_to_compile_is_measured_from_its_tokens(
+    tmp_path: Path, refused: bytes
+) -> None:
+    # libcst parses both files (Python does not), taking about 20 s over their 3 KB.
+    dags = project(tmp_path)
+    (dags / "deep.py").write_bytes(b"import airflow\n" + refused + b"DEEP = x" + b"[0]" * 1200)
+
+    [model] = run([dags], Options())
+
+    [finding] = model.findings
+    assert finding.code == "DC003"
+    assert "nests 1200 levels deep" in finding.message
+
+
 def test_a_file_past_the_size_limit_is_a_finding_and_is_not_read(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -364,3 +382,80 @@ def test_runbooks_never_read_or_write_through_a_planted_link_or_fifo(tmp_path: P
     assert "piped.md: cannot read file: it is not a regular file; left as it is" in result.output
     assert victim.read_text(encoding="utf-8") == "keep me"
     assert (runbooks / "linked.md").is_symlink()
+
+
+# Lines ended by a lone CR (classic Mac OS), which Python and libcst take as line breaks.
+CR_DAG = """\
+import pendulum
+from airflow.sdk import DAG
+
+with DAG(
+    "cr",
+    schedule="@daily",
+    start_date=pendulum.datetime(2024, 1, 1),  # the first run
+    # nothing else
+) as dag:
+    pass
+""".replace("\n", "\r")
+
+
+def test_a_file_with_cr_line_endings_is_reported_at_its_lines_and_fixed_in_place(
+    tmp_path: Path,
+) -> None:
+    dags = project(tmp_path)
+    cr = dags / "cr.py"
+    cr.write_bytes(CR_DAG.encode())
+
+    checked = invoke("check", "--select", "DC702", dags)
+    sarif = json.loads(invoke("check", "--output-format", "sarif", dags).stdout)
+    fixed = invoke("fix", "--select", "DC702", dags)
+
+    assert f"{cr.as_posix()}:4:6: DC702" in checked.output
+    assert "DC000" not in {result["ruleId"] for result in sarif["runs"][0]["results"]}
+    assert fixed.exit_code == 0, fixed.output
+    # After the argument and its comment, not at the end of the file.
+    expected = CR_DAG.replace("# the first run\r", "# the first run\r    catchup=False,\r")
+    assert cr.read_bytes() == expected.encode()
+
+
+def test_each_level_of_a_subscript_chain_is_evaluated_once(tmp_path: Path) -> None:
+    dags = project(tmp_path, "healthy")
+    (dags / "rows.py").write_text("import airflow\nROWS = x" + "[0]" * 40 + "\n", "utf-8")
+    started = time.monotonic()
+
+    models = {m.path.name: m for m in run([dags], Options(select=("DC702",)))}
+
+    assert time.monotonic() - started < 20  # twice per level was 2**40 evaluations
+    assert models["rows.py"].findings == []
+
+
+@pytest.mark.parametrize("literal", [r'"\x4"', r'"\N{no such name}"', '"a\x00b"'])
+def test_a_string_python_refuses_to_compile_is_an_unknown_value(
+    tmp_path: Path, literal: str
+) -> None:
+    dags = project(tmp_path)
+    (dags / "odd.py").write_text(
+        "from airflow.sdk import DAG\n"
+        f'with DAG("odd", tags=[{literal}], default_args={{"owner": {literal}}}):\n'
+        "    pass\n",
+        "utf-8",
+    )
+
+    [model] = run([dags], Options(select=("DC",)))
+
+    assert "DC000" not in {finding.code for finding in model.findings}
+    assert [pipeline.id for pipeline in model.pipelines] == ["odd"]
+
+
+@pytest.mark.parametrize("separator", ["\x0c", "\x1c", "\x85", "\u2028"], ids=repr)
+def test_noqa_is_read_on_the_line_python_counts_after_a_line_separator_in_a_string(
+    tmp_path: Path, separator: str
+) -> None:
+    dags = project(tmp_path)
+    source = DAG.format(dag_id="noted").replace(" as dag:", " as dag:  # noqa: DC702")
+    (dags / "noted.py").write_text(f'NOTE = "a{separator}b"\n' + source, encoding="utf-8")
+
+    [model] = run([dags], Options(select=("DC702",)))
+
+    assert model.findings == []
+    assert [finding.code for finding in model.suppressed] == ["DC702"]

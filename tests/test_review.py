@@ -28,6 +28,7 @@ from sources import WELL_RUN_DAG
 from dagcheck.engine import Options, run
 from dagcheck.graph import mermaid, task_name
 from dagcheck.review import Review, build_review, json_format, markdown, text
+from dagcheck.review.html import layers
 from dagcheck.review.render import RenderOptions
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -298,6 +299,28 @@ def test_html_is_well_formed_self_contained_and_escapes_task_ids(odd_ids_dag: Pa
     assert not re.search(r"""(src|href)=["']?(https?:)?//""", page)  # nothing fetched
     assert "<b>" not in page
     assert "step#1 &lt;b&gt;x&lt;/b&gt; | y" in page
+
+
+def test_html_draws_a_task_that_is_its_own_upstream(tmp_path: Path) -> None:
+    # Two tasks with one id, one downstream of the other: one node with an edge to itself.
+    (tmp_path / "same_ids.py").write_text(
+        "from airflow.sdk import DAG\n"
+        "from airflow.providers.standard.operators.empty import EmptyOperator\n"
+        'with DAG("same_ids"):\n'
+        '    first = EmptyOperator(task_id="same")\n'
+        '    second = EmptyOperator(task_id="same")\n'
+        "    first >> second\n",
+        "utf-8",
+    )
+
+    result = dagcheck("review", "--now", NOW, "--format", "html", tmp_path, cwd=tmp_path)
+
+    assert result.returncode in (0, 1), result.stderr
+    assert "<title>same</title>" in result.stdout
+    assert layers(["start", "again"], [("start", "again"), ("again", "again")]) == {
+        "start": 0,
+        "again": 1,
+    }
 
 
 # -- Markdown ------------------------------------------------------------------------------

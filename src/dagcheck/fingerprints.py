@@ -15,6 +15,7 @@ from collections import Counter
 from pathlib import Path
 
 from dagcheck.findings import Finding
+from dagcheck.model.positions import source_lines
 
 
 def relative_path(path: Path, root: Path) -> str:
@@ -66,6 +67,6 @@ def _lines(path: Path, modified: int, size: int) -> list[str]:
     """A file's lines; the key includes its modification time and size, so that a file
     rewritten within one process is read again."""
     try:
-        return path.read_text(encoding="utf-8", errors="replace").splitlines()
+        return source_lines(path.read_text(encoding="utf-8", errors="replace"))
     except OSError:
         return []

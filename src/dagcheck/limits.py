@@ -8,8 +8,10 @@ from __future__ import annotations
 import ast
 import contextlib
 import ctypes
+import io
 import sys
 import threading
+import tokenize
 from collections.abc import Callable, Iterator
 from typing import TypeVar
 
@@ -21,6 +23,10 @@ _STACK_BYTES = 512 * 1024 * 1024
 # chains of a few hundred tasks stay well within this.
 MAX_EXPRESSION_DEPTH = 1000
 _CHAINS = (ast.BinOp, ast.Attribute, ast.Call, ast.Subscript)
+# The tokens that add a link to such a chain: attribute, call, subscript, binary operator.
+_CHAIN_TOKENS = frozenset(
+    [".", "(", "[", "+", "-", "*", "/", "//", "%", "**", "@", "<<", ">>", "&", "|", "^"]
+)
 
 Result = TypeVar("Result")
 
@@ -33,11 +39,14 @@ class FileBudgetExceeded(BaseException):
 
 def expression_depth(source: bytes) -> int | None:
     """The deepest left-recursive chain of the file's expressions, from the C parser (fast
-    at any depth); None when Python cannot parse the file (libcst says why)."""
+    at any depth). A file Python refuses to compile may still be one libcst parses (a null
+    byte or an invalid escape in a string, syntax newer than this Python): its depth is
+    bounded from its tokens instead; None when not even those can be read (libcst says why).
+    """
     try:
         tree = ast.parse(source)
     except (SyntaxError, ValueError, MemoryError):
-        return None
+        return _token_depth(source)
     except RecursionError:
         return sys.maxsize
     deepest = 0
@@ -58,6 +67,22 @@ def expression_depth(source: bytes) -> int | None:
             else:
                 link = link.value
         deepest = max(deepest, depth)
+    return deepest
+
+
+def _token_depth(source: bytes) -> int | None:
+    """A bound on the depth of the file's chains: the most chain tokens in one logical line
+    (every link of a chain is one; a long line of other expressions may count more)."""
+    deepest = links = 0
+    lines = io.BytesIO(source.replace(b"\r\n", b"\n").replace(b"\r", b"\n"))  # as Python reads
+    try:
+        for token in tokenize.tokenize(lines.readline):
+            if token.type in (tokenize.NEWLINE, tokenize.ENDMARKER):
+                deepest, links = max(deepest, links), 0
+            elif token.type == tokenize.OP and token.string in _CHAIN_TOKENS:
+                links += 1
+    except (tokenize.TokenError, SyntaxError, ValueError, LookupError, UnicodeDecodeError):
+        return max(deepest, links) or None  # what was read before the tokens stopped
     return deepest
 
 

@@ -40,6 +40,7 @@ from typing import Any
 import libcst as cst
 
 from dagcheck.model.pipeline import ObjectValue, Pipeline, Schedule, Unknown, WallClock
+from dagcheck.model.values import literal_value
 
 __all__ = [
     "CONTINUOUS",
@@ -477,7 +478,7 @@ def _literal(node: cst.BaseExpression | None) -> Any:
     """The value of a literal argument: a string, a number, a list of them, a
     ``timedelta(...)``, a ``datetime(...)`` or a timezone (as a :class:`_Zone`)."""
     if isinstance(node, cst.SimpleString | cst.ConcatenatedString):
-        value = node.evaluated_value
+        value = literal_value(node)
         return value if isinstance(value, str) else _NOT_LITERAL
     if isinstance(node, cst.Integer | cst.Float):
         return node.evaluated_value

@@ -7,6 +7,7 @@ import re
 from dataclasses import dataclass, field
 
 from dagcheck.findings import Finding
+from dagcheck.model.positions import source_lines
 
 _CODES = r"(?::\s*(?P<codes>[A-Z]+[0-9]*(?:[\s,]+[A-Z]+[0-9]*)*))?"
 _LINE = re.compile(r"#\s*noqa" + _CODES, re.I)
@@ -31,7 +32,7 @@ def read_suppressions(source: str) -> Suppressions:
     suppressions = Suppressions()
     if "noqa" not in source.lower():
         return suppressions  # the common case: no line to look at
-    for number, line in enumerate(source.splitlines(), start=1):
+    for number, line in enumerate(source_lines(source), start=1):
         if "#" not in line:
             continue
         whole_file = _FILE.search(line)

@@ -21,7 +21,8 @@ from dagcheck.checklist import load_checklist
 from dagcheck.config import RuleOptions
 from dagcheck.findings import Finding, ProposedFix, TextEdit
 from dagcheck.model.pipeline import Span
-from dagcheck.model.values import ImportedName, Scope, bind_import
+from dagcheck.model.positions import line_starts
+from dagcheck.model.values import ImportedName, Scope, bind_import, literal_value
 
 
 @dataclass(frozen=True, order=True)
@@ -82,10 +83,7 @@ class Source:
         self.text = text
         self.module = module
         self.target_airflow = target_airflow
-        self._line_starts = [0]
-        for index, char in enumerate(text):
-            if char == "\n":
-                self._line_starts.append(index + 1)
+        self._line_starts = line_starts(text)  # as libcst's positions count lines
 
     @functools.cached_property
     def airflow_major(self) -> str:
@@ -100,6 +98,15 @@ class Source:
     def offset(self, line: int, column: int) -> int:
         """The character offset of a 1-based line and column."""
         return self._line_starts[line - 1] + column - 1
+
+    def line_end(self, offset: int) -> tuple[int, int]:
+        """Where the line holding ``offset`` ends: before its line break and after it (both
+        the end of the text on a last line without one). A lone CR breaks a line too."""
+        line = bisect.bisect_right(self._line_starts, offset)
+        if line == len(self._line_starts):
+            return len(self.text), len(self.text)
+        after = self._line_starts[line]
+        return (after - 2 if self.text.startswith("\r\n", after - 2) else after - 1), after
 
     def position(self, offset: int) -> tuple[int, int]:
         """The 1-based line and column of a character offset."""
@@ -171,9 +178,7 @@ class Source:
         if indent.strip() == "":  # the last item starts a line of its own
             has_comma = isinstance(last.comma, cst.Comma)
             after = end + 1 if has_comma and self.text[end : end + 1] == "," else end
-            line_end = self.text.find("\n", after)
-            line_end = len(self.text) if line_end < 0 else line_end
-            rest = self.text[after:line_end].rstrip("\r")
+            rest = self.text[after : self.line_end(after)[0]]
             if rest.strip().startswith("#"):  # the item's own comment stays on its line
                 after += len(rest)
             comma = "" if has_comma else ","
@@ -196,7 +201,7 @@ class Source:
                 if isinstance(item, cst.Arg) and item.keyword is not None:
                     key = item.keyword.value
                 elif isinstance(item, cst.DictElement) and isinstance(item.key, cst.SimpleString):
-                    key = str(item.key.evaluated_value)
+                    key = str(literal_value(item.key))
                 else:
                     continue
                 if self.starts_at(item.value, span):
@@ -213,8 +218,7 @@ class Source:
         end = self.offset(position.end_line, position.end_column)
         with_comma = end + 1 if self.text[end : end + 1] == "," else end
         line_start = self._line_starts[position.line - 1]
-        line_end = self.text.find("\n", with_comma)
-        line_end = len(self.text) if line_end < 0 else line_end + 1
+        line_end = self.line_end(with_comma)[1]
         rest = self.text[with_comma:line_end].strip()
         if self.text[line_start:start].strip() == "" and (not rest or rest.startswith("#")):
             return Edit(line_start, line_end, "")
@@ -326,9 +330,8 @@ class Source:
             return Edit(0, 0, text)
         position = self._positions[anchor]
         at = self.offset(position.end_line, position.end_column)
-        if at == 0 or self.text[at - 1] != "\n":  # after the statement's own line break
-            newline_end = self.text.find("\n", at)
-            at = len(self.text) if newline_end < 0 else newline_end + 1
+        if at == 0 or self.text[at - 1] not in "\r\n":  # after the statement's line break
+            at = self.line_end(at)[1]
         return Edit(at, at, text)
 
 

@@ -10,6 +10,7 @@ import libcst as cst
 from dagcheck.config import RuleOptions
 from dagcheck.findings import Finding
 from dagcheck.fixes import Fix, Import, Source, fixer
+from dagcheck.model.values import literal_value
 
 # Where EmptyOperator lives, by the Airflow the file is written for.
 _EMPTY_OPERATOR_HOME = {
@@ -136,8 +137,8 @@ def _decorated_dag_id(function: cst.FunctionDef, decorator: cst.Call) -> str | N
     """The id of an ``@dag(...)`` DAG: its dag_id= when written, else the function's name."""
     for arg in decorator.args:
         if arg.keyword is not None and arg.keyword.value == "dag_id":
-            value = arg.value
-            return value.evaluated_value if isinstance(value, cst.SimpleString) else None  # type: ignore[return-value]
+            value = literal_value(arg.value) if isinstance(arg.value, cst.SimpleString) else None
+            return value if isinstance(value, str) else None
     return function.name.value
 
 
@@ -160,7 +161,7 @@ def _names_dag(source: Source, call: cst.Call, dag_id: str | None) -> bool:
     first = call.args[0].value if call.args and call.args[0].keyword is None else None
     by_keyword = [a.value for a in call.args if a.keyword and a.keyword.value == "dag_id"]
     written = first if first is not None else (by_keyword[0] if by_keyword else None)
-    return isinstance(written, cst.SimpleString) and written.evaluated_value == dag_id
+    return isinstance(written, cst.SimpleString) and literal_value(written) == dag_id
 
 
 def _dict_literal(source: Source, value: cst.BaseExpression) -> cst.Dict | None:
@@ -194,7 +195,7 @@ def _assigns(statement: cst.Assign | cst.AnnAssign, name: str) -> bool:
 def _has_key(mapping: cst.Dict, key: str) -> bool:
     return any(
         isinstance(element, cst.StarredDictElement)
-        or (isinstance(element.key, cst.SimpleString) and element.key.evaluated_value == key)
+        or (isinstance(element.key, cst.SimpleString) and literal_value(element.key) == key)
         for element in mapping.elements
     )
 
@@ -412,6 +413,6 @@ def _sla_intervals(source: Source) -> set[str]:
             intervals.add(source.module.code_for_node(node.value))
     for node in source.nodes(cst.DictElement):
         assert isinstance(node, cst.DictElement)
-        if isinstance(node.key, cst.SimpleString) and node.key.evaluated_value == "sla":
+        if isinstance(node.key, cst.SimpleString) and literal_value(node.key) == "sla":
             intervals.add(source.module.code_for_node(node.value))
     return intervals

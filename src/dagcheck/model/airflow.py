@@ -55,6 +55,7 @@ from dagcheck.model.values import (
     bind_import,
     code_of,
     contains_call,
+    literal_value,
 )
 
 # -- what Airflow names mean ----------------------------------------------------------------
@@ -630,11 +631,10 @@ class _Builder(Evaluator):
             return self.shift(right, left, node, returns=right)
         return super()._eval_BinaryOperation(node)
 
-    def _eval_Subscript(self, node: cst.Subscript) -> Any:
-        base = self.evaluate(node.value)
+    def subscript(self, base: Any, node: cst.Subscript) -> Any:
         if isinstance(base, _TaskRef):
             return base  # one key of a task's XCom: still that task's output
-        return super()._eval_Subscript(node)
+        return super().subscript(base, node)
 
     def attribute(self, base: Any, name: str, node: cst.Attribute) -> Any:
         if isinstance(base, _TaskRef) and name == "output":
@@ -706,9 +706,9 @@ class _Builder(Evaluator):
     def _eval_Dict(self, node: cst.Dict) -> Any:
         for element in node.elements:
             if isinstance(element, cst.DictElement) and isinstance(element.key, cst.SimpleString):
-                key = element.key.evaluated_value
+                key = literal_value(element.key)
                 if isinstance(key, str) and isinstance(element.value, cst.SimpleString):
-                    self.note_secret("keyword", key, element.value.evaluated_value, element.value)
+                    self.note_secret("keyword", key, literal_value(element.value), element.value)
         return super()._eval_Dict(node)
 
     def _eval_SimpleString(self, node: cst.SimpleString) -> Any:

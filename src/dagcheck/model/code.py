@@ -11,7 +11,14 @@ import libcst as cst
 
 from dagcheck.model.pipeline import HardCodedSecret
 from dagcheck.model.positions import SpanTable
-from dagcheck.model.values import WALL_CLOCK, Scope, Walker, bind_import, qualname_in
+from dagcheck.model.values import (
+    WALL_CLOCK,
+    Scope,
+    Walker,
+    bind_import,
+    literal_value,
+    qualname_in,
+)
 
 # A name that holds a credential: it ends with the word (github_token, DB_PASSWORD), so that
 # token_path, secret_name and aws_access_key_id are not taken for one.
@@ -60,9 +67,9 @@ def literal_parts(
     mask them. A name holds no secret at its own place; a concatenation is masked whole."""
     if isinstance(node, cst.ConcatenatedString):
         return ((0, len(_code(node).strip())),)
-    if not isinstance(node, cst.SimpleString) or not isinstance(node.evaluated_value, str):
+    value = literal_value(node) if isinstance(node, cst.SimpleString) else None
+    if not isinstance(value, str):
         return ()
-    value = node.evaluated_value
     quote = len(node.quote)
     start = _code(node).find(node.value) + len(node.prefix) + quote
     inner = node.value[len(node.prefix) + quote : len(node.value) - quote]
@@ -145,7 +152,7 @@ class LiteralSecretFinder(Walker):
         return not isinstance(node.value, cst.SimpleString | cst.ConcatenatedString)
 
     def visit_SimpleString(self, node: cst.SimpleString) -> None:
-        value = node.evaluated_value
+        value = literal_value(node)
         if isinstance(value, str):
             self._note("token", "AWS access key id", node, aws_key_ids(value))
 
@@ -160,10 +167,11 @@ class LiteralSecretFinder(Walker):
 
     def _note_environment(self, element: cst.DictElement) -> None:
         key, value = element.key, element.value
-        if not isinstance(value, cst.SimpleString) or not isinstance(value.evaluated_value, str):
+        text = literal_value(value) if isinstance(value, cst.SimpleString) else None
+        if not isinstance(text, str):
             return
-        name = key.evaluated_value if isinstance(key, cst.SimpleString) else None
-        if isinstance(name, str) and looks_like_env_secret(name, value.evaluated_value):
+        name = literal_value(key) if isinstance(key, cst.SimpleString) else None
+        if isinstance(name, str) and looks_like_env_secret(name, text):
             self._add(
                 HardCodedSecret("keyword", name, self.spans.span(value), literal_parts(value))
             )
@@ -171,7 +179,7 @@ class LiteralSecretFinder(Walker):
             self._note_tokens(value)
 
     def _note_tokens(self, node: cst.SimpleString) -> None:
-        value = node.evaluated_value
+        value = literal_value(node)
         if isinstance(value, str):
             self._note("token", "bearer token", node, bearer_tokens(value))
             self._note("token", "token", node, prefixed_tokens(value))
@@ -280,7 +288,7 @@ class ClockReadFinder(Walker):
     def _stamps_time(self, func: cst.Attribute, node: cst.Call) -> bool:
         if func.attr.value == "strftime":
             pattern = node.args[0].value if node.args else None
-            text = pattern.evaluated_value if isinstance(pattern, cst.SimpleString) else None
+            text = literal_value(pattern) if isinstance(pattern, cst.SimpleString) else None
             return isinstance(text, str) and bool(self._TIME_OF_DAY.search(text))
         return func.attr.value in self._STAMPS
 

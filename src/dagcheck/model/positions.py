@@ -9,11 +9,27 @@ character offsets become lines and columns through the source's line table.
 from __future__ import annotations
 
 import bisect
+import re
 
 import libcst as cst
 from libcst._nodes.internal import CodegenState
 
 from dagcheck.model.pipeline import Span
+
+# Line breaks as Python's tokenizer and libcst count lines: a lone CR is one. str.splitlines()
+# also breaks at form feeds, \x1c-\x1e, \x85, \u2028 and \u2029, which may stand in a
+# string or a comment.
+_LINE_BREAK = re.compile(r"\r\n?|\n")
+
+
+def line_starts(source: str) -> list[int]:
+    """The offset at which each line of Python source starts."""
+    return [0, *(match.end() for match in _LINE_BREAK.finditer(source))]
+
+
+def source_lines(source: str) -> list[str]:
+    """The lines of Python source, without their line breaks, numbered as Python does."""
+    return _LINE_BREAK.split(source)
 
 
 class _OffsetRecorder(CodegenState):
@@ -59,17 +75,13 @@ class SpanTable:
             return
         recorder = _OffsetRecorder(module, self._wanted)
         module._codegen(recorder)
-        line_starts = [0]
-        newline = source.find("\n")
-        while newline >= 0:
-            line_starts.append(newline + 1)
-            newline = source.find("\n", newline + 1)
+        starts = line_starts(source)
         for node, span in self._wanted.items():
             start, end = recorder.ranges.get(node, (0, 0))
             start = _skip_leading_blank(source, start, end)
-            span.line, span.column = _line_column(line_starts, start)
+            span.line, span.column = _line_column(starts, start)
             span.end_line, span.end_column = _line_column(
-                line_starts, _trim_trailing(source, start, end)
+                starts, _trim_trailing(source, start, end)
             )
 
 
@@ -85,8 +97,8 @@ def _skip_leading_blank(source: str, start: int, end: int) -> int:
         if char in " \t\r\n\\":
             start += 1
         elif char == "#":
-            newline = source.find("\n", start, end)
-            start = end if newline < 0 else newline + 1
+            newline = _LINE_BREAK.search(source, start, end)
+            start = end if newline is None else newline.end()
         else:
             break
     return start

@@ -65,6 +65,7 @@ from dagcheck.model.values import (
     bind_import,
     code_of,
     contains_call,
+    literal_value,
     qualname_in,
 )
 
@@ -738,11 +739,10 @@ class _Builder(Evaluator):
     def _eval_Await(self, node: cst.Await) -> Any:
         return self.evaluate(node.expression)
 
-    def _eval_Subscript(self, node: cst.Subscript) -> Any:
-        base = self.evaluate(node.value)
+    def subscript(self, base: Any, node: cst.Subscript) -> Any:
         if isinstance(base, _Future):
             return base  # one item of a task's result is still that task's output
-        return super()._eval_Subscript(node)
+        return super().subscript(base, node)
 
     def combine(self, node: cst.BinaryOperation, left: Any, right: Any) -> Any:
         left_policy, right_policy = _cache_policy(left), _cache_policy(right)
@@ -1480,7 +1480,8 @@ def _callee(expression: cst.BaseExpression) -> cst.BaseExpression | None:
 
 def _literal(node: cst.CSTNode | None) -> Any:
     if isinstance(node, cst.SimpleString) and "b" not in node.prefix.lower():
-        return node.evaluated_value
+        value = literal_value(node)
+        return value if isinstance(value, str) else None
     if isinstance(node, cst.ConcatenatedString):
         left, right = _literal(node.left), _literal(node.right)
         return left + right if isinstance(left, str) and isinstance(right, str) else None

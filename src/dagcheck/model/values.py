@@ -50,6 +50,16 @@ def code_of(node: cst.CSTNode) -> str:
     return _EMPTY_MODULE.code_for_node(node).strip()
 
 
+def literal_value(node: cst.SimpleString | cst.ConcatenatedString) -> Any:
+    """A string literal's value, or Unknown for one Python refuses to compile: libcst's
+    parser takes an invalid escape (``"\\x4"``), a null byte or non-ASCII bytes, and its
+    ``evaluated_value`` raises on them."""
+    try:
+        return node.evaluated_value
+    except (SyntaxError, ValueError):
+        return Unknown(code_of(node))
+
+
 @dataclass(frozen=True)
 class ImportedName:
     """A name bound by an import: its fully qualified name, e.g. ``airflow.sdk.DAG``."""
@@ -347,7 +357,7 @@ class Evaluator:
         prefix = node.prefix.lower()
         if "b" in prefix:
             return Unknown(node.value)
-        return node.evaluated_value
+        return literal_value(node)
 
     def _eval_ConcatenatedString(self, node: cst.ConcatenatedString) -> Any:
         left, right = self.evaluate(node.left), self.evaluate(node.right)
@@ -404,7 +414,11 @@ class Evaluator:
         return Unknown(code_of(node))
 
     def _eval_Subscript(self, node: cst.Subscript) -> Any:
-        base = self.evaluate(node.value)
+        return self.subscript(self.evaluate(node.value), node)
+
+    def subscript(self, base: Any, node: cst.Subscript) -> Any:
+        """Value of ``base[key]``, ``base`` already evaluated (builders extend): each level of
+        ``x[0][0]...`` is evaluated once."""
         if len(node.slice) != 1 or not isinstance(node.slice[0].slice, cst.Index):
             return Unknown(code_of(node))
         key = self.evaluate(node.slice[0].slice.value)

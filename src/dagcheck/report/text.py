@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TextIO
 
 from dagcheck.findings import Finding, Severity
+from dagcheck.model.positions import source_lines
 from dagcheck.report import ReportContext
 from dagcheck.text_safety import Redactor, printable, printable_source
 
@@ -29,7 +30,7 @@ def write_full(findings: list[Finding], out: TextIO, context: ReportContext) -> 
                 text = finding.path.read_text(encoding="utf-8", errors="replace")
             except OSError:
                 text = ""
-            lines_by_path[finding.path] = text.splitlines()
+            lines_by_path[finding.path] = source_lines(text)
         out.write(_excerpt(lines_by_path[finding.path], finding, context.redact))
     _write_summary(findings, out)
 

@@ -186,7 +186,8 @@ def _finding(reviewed: ReviewedFinding, root: Review) -> str:
 
 def layers(names: list[str], edges: list[tuple[str, str]]) -> dict[str, int]:
     """Each task's layer: the length of the longest path from a task without upstream to it.
-    A task on a cycle goes one layer after its upstream tasks placed before it."""
+    A task on a cycle goes one layer after its upstream tasks placed before it (itself, when
+    it is its own upstream, does not count: its layer would be left empty)."""
     downstream: dict[str, list[str]] = {name: [] for name in names}
     waiting = dict.fromkeys(names, 0)
     for up, down in edges:
@@ -205,7 +206,7 @@ def layers(names: list[str], edges: list[tuple[str, str]]) -> dict[str, int]:
     for name in names:  # on a cycle: after the upstream tasks already placed
         if name not in placed:
             placed.add(name)
-            ups = [layer[up] + 1 for up, down in edges if down == name and up in placed]
+            ups = [layer[up] + 1 for up, down in edges if down == name != up and up in placed]
             layer[name] = max([layer[name], *ups])
     return layer
 
