@@ -307,6 +307,21 @@ def test_a_deep_chain_python_refuses_to_compile_is_measured_from_its_tokens(
     assert "nests 1200 levels deep" in finding.message
 
 
+@pytest.mark.parametrize(
+    "expression",
+    [" ** ".join(["2"] * 1200), "not " * 1200 + "x", " if x else ".join(["y"] * 1200)],
+    ids=["power", "not", "conditional"],
+)
+def test_a_chain_nested_to_the_right_counts_as_deep(tmp_path: Path, expression: str) -> None:
+    # libcst took 18 s over the 6 KB of 2 ** 2 ** ... (1,200 terms).
+    dags = project(tmp_path)
+    (dags / "deep.py").write_text(f"import airflow\nDEEP = {expression}\n", encoding="utf-8")
+
+    [model] = run([dags], Options())
+
+    assert [finding.code for finding in model.findings] == ["DC003"]
+
+
 def test_a_file_past_the_size_limit_is_a_finding_and_is_not_read(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

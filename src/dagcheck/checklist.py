@@ -67,6 +67,9 @@ class RuleDoc:
     precision: str = "high"
     # For security rules: GitHub's security severity, "0.0" to "10.0".
     security_severity: str | None = None
+    # Whether the verdict depends on the framework's version (what Airflow 3 removed, what
+    # only Airflow 2 has): such a finding is at most a warning when the version is assumed.
+    depends_on_version: bool = False
 
     def examples(self) -> list[tuple[str, str | None, str | None]]:
         """(framework, example, use_instead) for each framework the docs show."""
@@ -149,6 +152,7 @@ _OPTIONAL = (
     "target_airflow",
     "precision",
     "security_severity",
+    "depends_on_version",
 )
 
 
@@ -229,7 +233,15 @@ def _rule_doc(source: str, index: int, entry: Any) -> RuleDoc:
         prefect_use_instead=text("prefect_use_instead", required=shows_prefect),
         precision=precision,
         security_severity=None if security_severity is None else f"{security_severity:.1f}",
+        depends_on_version=_flag(where, entry, "depends_on_version"),
     )
+
+
+def _flag(where: str, entry: dict[str, Any], key: str) -> bool:
+    value = entry.get(key, False)
+    if not isinstance(value, bool):
+        raise ChecklistError(f"{where}: '{key}' must be true or false")
+    return value
 
 
 def _fix(where: str, value: Any) -> Fix:

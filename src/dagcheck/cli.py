@@ -291,7 +291,7 @@ def check(
     Exit 0 when nothing at or above --fail-on was found, 1 when something was, 2 on a usage
     error.
     """
-    from dagcheck.engine import run
+    from dagcheck.engine import run, run_targets
     from dagcheck.report import ReportContext, reporter
 
     config = _config(paths, config_path)
@@ -330,12 +330,18 @@ def check(
         tuple(suppressed) if include_suppressed else (),
         config.rule_options,
         redact,
+        run_targets(models),
     )
     if statistics:
         _write_statistics(findings)
     else:
         with _output(output_file, redact) as out:
             reporter(output_format)(findings, out, context)
+    if output_format in ("text", "full") and context.targets and findings:
+        # What the findings were judged against, on stderr: the report stays as scripts
+        # parse it, and a clean run stays quiet.
+        label = "Target" if len(context.targets) == 1 else "Targets"
+        click.echo(printable(f"{label}: {'; '.join(context.targets)}"), err=True)
     if not all_written:
         sys.exit(2)  # a fix that could not be written is an error of the run, not a finding
     sys.exit(_exit_code(findings, config, fail_on, exit_zero))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import collections
 import fnmatch
 import itertools
 import os
@@ -33,7 +34,14 @@ from dagcheck.limits import (
 )
 from dagcheck.model.airflow import build_airflow_pipelines
 from dagcheck.model.code import SHAPED_SECRET_HINT, LiteralSecretFinder, add_secret
-from dagcheck.model.pipeline import Deployment, HardCodedSecret, Pipeline, SourceFile, Span
+from dagcheck.model.pipeline import (
+    Deployment,
+    HardCodedSecret,
+    Pipeline,
+    SourceFile,
+    Span,
+    TargetVersion,
+)
 from dagcheck.model.positions import SpanTable
 from dagcheck.model.values import ModuleConstants, Scope
 from dagcheck.rules import (
@@ -44,6 +52,7 @@ from dagcheck.rules import (
     registered_run_rules,
 )
 from dagcheck.suppressions import Suppressions, read_suppressions
+from dagcheck.targets import project_targets
 from dagcheck.text_safety import Redactor
 
 if TYPE_CHECKING:  # the loading engines are imported only when one is asked for
@@ -171,6 +180,27 @@ def run(paths: list[Path], options: Options, *, jobs: int | None = None) -> list
         model.suppressed = [f for f in model.findings if model.suppressions.hides(f)]
         model.findings = [f for f in model.findings if not model.suppressions.hides(f)]
     return models
+
+
+def run_targets(models: list[FileModel]) -> tuple[str, ...]:
+    """The versions a run checked its pipelines against, each once: ``Airflow 2.9.3
+    (requirements.txt: apache-airflow==2.9.3)``; a version several files pin is named with
+    the file most pipelines take it from, and how many others."""
+    by_version: dict[tuple[str, str, bool], collections.Counter[str]] = {}
+    for model in models:
+        for pipeline in model.pipelines:
+            target = pipeline.target
+            if target is not None:
+                key = (target.framework, target.version, target.assumed)
+                by_version.setdefault(key, collections.Counter())[target.describe()] += 1
+    described = []
+    for _, sources in sorted(by_version.items()):
+        [(most, _)] = sources.most_common(1)
+        others = len(sources) - 1
+        described.append(
+            f"{most} and {others} other file{'s' if others > 1 else ''}" if others else most
+        )
+    return tuple(described)
 
 
 def link_deployments(models: list[FileModel]) -> None:
@@ -323,6 +353,7 @@ def build_file(
     spans = SpanTable()
     constants = ModuleConstants(_search_roots(path, root), scopes)
     package = _package_of(path, root)
+    pinned = _pinned_targets(path, options)
     built: list[SourceFile] = []
     if b"airflow" in source_bytes:
         built.append(
@@ -333,7 +364,7 @@ def build_file(
                 spans,
                 constants,
                 package=package,
-                target_airflow=options.target_airflow,
+                target_airflow=pinned.get("airflow", options.target_airflow),
             )
         )
     if b"prefect" in source_bytes:
@@ -347,7 +378,7 @@ def build_file(
                 spans,
                 constants,
                 package=package,
-                target_prefect=options.target_prefect,
+                target_prefect=pinned.get("prefect", options.target_prefect),
             )
         )
     source_file = _merge(path, built)
@@ -369,7 +400,8 @@ def build_file(
     if options.propose_fixes and findings:
         from dagcheck.fixes import Source, with_proposed_fixes
 
-        fixable = Source(source, module, options.target_airflow)
+        airflow = source_file.targets.get("airflow")
+        fixable = Source(source, module, airflow.major if airflow else options.target_airflow)
         findings = with_proposed_fixes(findings, fixable, options.policy)
     # A message may quote code (a loader's exception, a setting's source): never a secret.
     findings = [*load_findings, *findings]
@@ -387,6 +419,23 @@ def build_file(
     )
 
 
+def _pinned_targets(path: Path, options: Options) -> dict[str, TargetVersion]:
+    """The versions the project around ``path`` pins, for the frameworks whose target is
+    "auto" (a target-airflow / target-prefect setting wins)."""
+    wanted = [
+        framework
+        for framework, target in (
+            ("airflow", options.target_airflow),
+            ("prefect", options.target_prefect),
+        )
+        if target == "auto"
+    ]
+    if not wanted:
+        return {}
+    pins = project_targets(path.parent, project_of(path, options.root))
+    return {framework: pins[framework] for framework in wanted if framework in pins}
+
+
 def _merge(path: Path, built: list[SourceFile]) -> SourceFile:
     """One file's model from each framework's builder (a file rarely holds both)."""
     if len(built) == 1:
@@ -401,6 +450,7 @@ def _merge(path: Path, built: list[SourceFile]) -> SourceFile:
         merged.definitions.extend(part.definitions)
         merged.removed_api_uses.extend(part.removed_api_uses)
         merged.prefect_1 = merged.prefect_1 or part.prefect_1
+        merged.targets.update(part.targets)
         merged.secrets.extend(s for s in part.secrets if id(s.span) not in seen_secrets)
         seen_secrets.update(id(s.span) for s in part.secrets)
         # A Prefect file that mentions Airflow (in a comment, say) is still a Prefect file.
@@ -444,14 +494,35 @@ def _check_file(source: SourceFile, options: Options) -> list[Finding]:
                         continue
                     reported_definitions.add(id(report.span))
                 dag = pipeline.id if isinstance(pipeline.id, str) else None
-                findings.append(_finding(code, report, source.path, dag, docs[code], options))
+                finding = _finding(code, report, source.path, dag, docs[code], options)
+                findings.append(_for_target(finding, pipeline.target, docs[code], options))
         if code not in file_rules or source.framework not in frameworks:
             continue
+        target = source.targets.get(source.framework)
         for report in file_rules[code](source, options.policy):
-            findings.append(
-                _finding(code, report, source.path, report.pipeline_id, docs[code], options)
-            )
+            finding = _finding(code, report, source.path, report.pipeline_id, docs[code], options)
+            findings.append(_for_target(finding, target, docs[code], options))
     return findings
+
+
+def _for_target(
+    finding: Finding, target: TargetVersion | None, doc: RuleDoc, options: Options
+) -> Finding:
+    """A finding whose verdict depends on a version nothing in the project states says so,
+    and is at most a warning (unless the team set its severity)."""
+    if target is None or not doc.depends_on_version:
+        return finding
+    finding = replace(finding, target=target.describe())
+    if not target.assumed:
+        return finding
+    severity = finding.severity
+    if finding.code not in options.severity and severity is Severity.ERROR:
+        severity = Severity.WARNING
+    message = (
+        f"{finding.message} ({target.framework.capitalize()} {target.major} assumed: nothing "
+        f"in the project pins it; set target-{target.framework})"
+    )
+    return replace(finding, message=message, severity=severity)
 
 
 def _finding(

@@ -48,6 +48,9 @@ class Finding:
     task: str | None = None
     # Filled in when a report shows fixes (SARIF, review): not part of what the finding is.
     fix: ProposedFix | None = field(default=None, compare=False)
+    # For a rule whose verdict depends on the framework's version: the version it was
+    # checked against, and why ("Airflow 2.9.3 (requirements.txt: ...)").
+    target: str | None = field(default=None, compare=False)
 
     @property
     def sort_key(self) -> tuple[str, int, int, str]:

@@ -22,7 +22,7 @@ _STACK_BYTES = 512 * 1024 * 1024
 # levels and minutes at 5,000. Hand-written code nests a few levels deep; ``a >> b >> ...``
 # chains of a few hundred tasks stay well within this.
 MAX_EXPRESSION_DEPTH = 1000
-_CHAINS = (ast.BinOp, ast.Attribute, ast.Call, ast.Subscript)
+_CHAINS = (ast.BinOp, ast.UnaryOp, ast.IfExp, ast.Attribute, ast.Call, ast.Subscript)
 # The tokens that add a link to such a chain: attribute, call, subscript, binary operator.
 _CHAIN_TOKENS = frozenset(
     [".", "(", "[", "+", "-", "*", "/", "//", "%", "**", "@", "<<", ">>", "&", "|", "^"]
@@ -61,7 +61,12 @@ def expression_depth(source: bytes) -> int | None:
             counted.add(id(link))
             depth += 1
             if isinstance(link, ast.BinOp):
-                link = link.left
+                # ``2 ** 2 ** ...`` nests to the right; every other operator to the left.
+                link = link.right if isinstance(link.op, ast.Pow) else link.left
+            elif isinstance(link, ast.UnaryOp):
+                link = link.operand  # ``not not ...``, ``- - ...``
+            elif isinstance(link, ast.IfExp):
+                link = link.orelse  # ``a if x else b if y else ...``
             elif isinstance(link, ast.Call):
                 link = link.func
             else:
@@ -81,6 +86,8 @@ def _token_depth(source: bytes) -> int | None:
                 deepest, links = max(deepest, links), 0
             elif token.type == tokenize.OP and token.string in _CHAIN_TOKENS:
                 links += 1
+            elif token.type == tokenize.NAME and token.string in ("not", "else"):
+                links += 1  # ``not not ...``, ``a if x else b if y else ...``
     except (tokenize.TokenError, SyntaxError, ValueError, LookupError, UnicodeDecodeError):
         return max(deepest, links) or None  # what was read before the tokens stopped
     return deepest

@@ -93,7 +93,7 @@ class Source:
             return self.target_airflow
         from dagcheck.model.airflow import detect_airflow_version
 
-        return detect_airflow_version(self.module)
+        return detect_airflow_version(self.module, self.text)
 
     def offset(self, line: int, column: int) -> int:
         """The character offset of a 1-based line and column."""

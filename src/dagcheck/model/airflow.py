@@ -39,6 +39,7 @@ from dagcheck.model.pipeline import (
     Setting,
     SourceFile,
     Span,
+    TargetVersion,
     Task,
     TaskGroup,
     TaskKind,
@@ -363,16 +364,24 @@ def build_airflow_pipelines(
     constants: ModuleConstants,
     *,
     package: str | None,
-    target_airflow: str = "auto",
+    target_airflow: str | TargetVersion = "auto",
 ) -> SourceFile:
+    """The DAGs of one file. ``target_airflow`` is the version the project pins (or the
+    setting), else "auto": read from the file itself, the installed Airflow, or assumed."""
     builder = _Builder(path, spans, constants, package, target_airflow)
+    builder.source = source
     # Walking task code for clock reads is the costliest part of the model: skip files that
     # never mention one.
     builder.reads_clock = CLOCK_WORDS.search(source) is not None
     builder.run(module)
     pipelines = [dag.pipeline for dag in builder.dags]
     return SourceFile(
-        path, pipelines, builder.parse_time_calls, builder.secrets, builder.top_level_imports
+        path,
+        pipelines,
+        builder.parse_time_calls,
+        builder.secrets,
+        builder.top_level_imports,
+        targets={"airflow": builder.target},
     )
 
 
@@ -383,13 +392,16 @@ class _Builder(Evaluator):
         spans: SpanTable,
         constants: ModuleConstants,
         package: str | None,
-        target_airflow: str,
+        target_airflow: str | TargetVersion,
     ) -> None:
         super().__init__(Scope(), constants)
         self.path = path
         self.spans = spans
         self.package = package
-        self.target_airflow = target_airflow
+        self.requested_target = target_airflow
+        self.target = TargetVersion("airflow", "3", "3", "assumed")
+        self.target_airflow = "3"  # the major version whose defaults apply
+        self.source = ""
         self.dags: list[_Dag] = []
         self.dag_stack: list[_Dag] = []
         self.group_stack: list[_Group] = []
@@ -405,8 +417,14 @@ class _Builder(Evaluator):
     # -- entry --------------------------------------------------------------------------
 
     def run(self, module: cst.Module) -> None:
-        if self.target_airflow == "auto":
-            self.target_airflow = detect_airflow_version(module)
+        requested = self.requested_target
+        if isinstance(requested, TargetVersion):
+            self.target = requested
+        elif requested in ("2", "3"):
+            self.target = TargetVersion("airflow", requested, requested, "target-airflow")
+        else:
+            self.target = detect_airflow_target(module, self.source)
+        self.target_airflow = self.target.major
         self.scope.bind("__file__", self.path.as_posix())
         self.scope.bind("__doc__", module.get_docstring(clean=False))
         self.exec_block(module.body)
@@ -923,6 +941,7 @@ class _Builder(Evaluator):
             file=self.path,
             span=self.spans.span(node),
             framework_version=version,
+            target=self.target,
         )
         defaults = {**_DAG_DEFAULTS, **_DAG_DEFAULTS_BY_VERSION[version]}
         for setting_name, default in defaults.items():
@@ -1408,8 +1427,26 @@ def _literal_text(value: Any) -> str:
     return repr(value) if _is_literal(value) else getattr(value, "text", type(value).__name__)
 
 
-def detect_airflow_version(module: cst.Module) -> str:
-    """Airflow 3 when the file imports ``airflow.sdk``; else the installed Airflow; else 3."""
+def detect_airflow_version(module: cst.Module, source: str) -> str:
+    """The major version :func:`detect_airflow_target` gives."""
+    return detect_airflow_target(module, source).major
+
+
+# What only Airflow 2 code writes: modules and a DAG argument Airflow 3 removed (or keeps
+# only as deprecated aliases, which production code on 3 has moved off).
+_AIRFLOW_2_MODULES = (
+    "airflow.operators.",
+    "airflow.sensors.",
+    "airflow.utils.dates",
+    "airflow.contrib",
+)
+
+
+def detect_airflow_target(module: cst.Module, source: str) -> TargetVersion:
+    """For a project that pins nothing: Airflow 3 when the file imports ``airflow.sdk``
+    (which 2 does not have); else the installed Airflow; else 2 when the file uses what 3
+    removed (``schedule_interval=``, ``airflow.operators.*``); else 3, assumed."""
+    airflow_2_cue = None
     for statement in module.body:
         if isinstance(statement, cst.SimpleStatementLine):
             for small in statement.body:
@@ -1420,20 +1457,40 @@ def detect_airflow_version(module: cst.Module) -> str:
                 else:
                     continue
                 if any(module.startswith("airflow.sdk") for module in modules):
-                    return "3"
-    return installed_airflow_major()
+                    return TargetVersion("airflow", "3", "3", "code", "imports airflow.sdk")
+                for name in modules:
+                    if airflow_2_cue is None and f"{name}.".startswith(_AIRFLOW_2_MODULES):
+                        airflow_2_cue = f"imports {name}"
+    installed = installed_airflow_version()
+    if installed is not None:
+        return TargetVersion("airflow", installed.split(".")[0], installed, "installed")
+    if airflow_2_cue is None and _SCHEDULE_INTERVAL.search(source):
+        airflow_2_cue = "uses schedule_interval="
+    if airflow_2_cue is not None:
+        return TargetVersion("airflow", "2", "2", "code", airflow_2_cue)
+    return TargetVersion("airflow", "3", "3", "assumed")
+
+
+_SCHEDULE_INTERVAL = re.compile(r"\bschedule_interval\s*=")
 
 
 @functools.lru_cache(maxsize=1)
-def installed_airflow_major() -> str:
-    """The installed Airflow's major version, read from package metadata (never imported)."""
+def installed_airflow_version() -> str | None:
+    """The installed Airflow's version, read from package metadata (never imported)."""
     from importlib import metadata
 
     for distribution in ("apache-airflow-core", "apache-airflow"):
         try:
-            major = metadata.version(distribution).split(".")[0]
+            version = metadata.version(distribution)
         except metadata.PackageNotFoundError:
             continue
-        if major in ("2", "3"):
-            return major
-    return "3"
+        if version.split(".")[0] in ("2", "3"):
+            return version
+    return None
+
+
+@functools.lru_cache(maxsize=1)
+def installed_airflow_major() -> str:
+    """The installed Airflow's major version, else 3."""
+    installed = installed_airflow_version()
+    return installed.split(".")[0] if installed is not None else "3"

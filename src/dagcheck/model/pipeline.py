@@ -181,6 +181,31 @@ class TaskGroup:
     parent: str | None = None
 
 
+@dataclass(frozen=True)
+class TargetVersion:
+    """The framework version a file's rules apply, and what says so."""
+
+    framework: str  # "airflow" | "prefect"
+    major: str  # "2" | "3": whose defaults and API apply
+    version: str  # as exact as the source says: "2.9.3", or "2"
+    # Where it comes from: a project file ("requirements.txt"), "target-airflow" (the
+    # setting), "installed", "code", or "assumed" when nothing says.
+    source: str
+    evidence: str = ""  # what the source says: "apache-airflow==2.9.3", "imports airflow.sdk"
+
+    @property
+    def assumed(self) -> bool:
+        return self.source == "assumed"
+
+    def describe(self) -> str:
+        """``Airflow 2.9.3 (requirements.txt: apache-airflow==2.9.3)``."""
+        name = self.framework.capitalize()
+        if self.assumed:
+            return f"{name} {self.version} (assumed: nothing in the project says which)"
+        why = f"{self.source}: {self.evidence}" if self.evidence else self.source
+        return f"{name} {self.version} ({why})"
+
+
 @dataclass
 class Pipeline:
     """A DAG or a flow."""
@@ -199,8 +224,9 @@ class Pipeline:
     # (orphans, missing tasks) must stay silent then.
     complete: bool = True
     incomplete_reasons: list[str] = field(default_factory=list)
-    # The framework's major version whose defaults were applied ("2" or "3").
+    # The framework's major version whose defaults were applied ("2" or "3"), and why.
     framework_version: str = ""
+    target: TargetVersion | None = None
     # Prefect: the deployments that run this flow (in code or in prefect.yaml).
     deployments: list[Deployment] = field(default_factory=list)
     # Prefect: the module-level name of the flow object, which a prefect.yaml entrypoint
@@ -320,6 +346,8 @@ class SourceFile:
     # Where the file shows it is Prefect 1 code (``with Flow(...)``, prefect.triggers), whose
     # API the Prefect 2 and 3 model does not describe: its flows are not modelled.
     prefect_1: Span | None = None
+    # The version the file was read for, by framework (what its file rules depend on).
+    targets: dict[str, TargetVersion] = field(default_factory=dict)
 
 
 def to_jsonable(value: Any) -> Any:

@@ -49,6 +49,7 @@ from dagcheck.model.pipeline import (
     Setting,
     SourceFile,
     Span,
+    TargetVersion,
     Task,
     TaskKind,
     Unknown,
@@ -392,14 +393,15 @@ def build_prefect_pipelines(
     constants: ModuleConstants,
     *,
     package: str | None,
-    target_prefect: str = "auto",
+    target_prefect: str | TargetVersion = "auto",
 ) -> SourceFile:
     prefect_1 = _prefect_1_line(source)
     if prefect_1 is not None:
         line, width = prefect_1
         return SourceFile(path, framework="prefect", prefect_1=Span(line, 1, line, width + 1))
-    version = installed_prefect_major() if target_prefect == "auto" else target_prefect
-    builder = _Builder(path, spans, constants, package, version)
+    target = prefect_target(target_prefect)
+    builder = _Builder(path, spans, constants, package, target.major)
+    builder.target = target
     builder.reads_clock = CLOCK_WORDS.search(source) is not None
     builder.source = source
     builder.run(module)
@@ -411,6 +413,7 @@ def build_prefect_pipelines(
         definitions=[d.definition for d in builder.declared if d.definition is not None],
         framework="prefect",
         removed_api_uses=builder.removed_api_uses,
+        targets={"prefect": target},
     )
 
 
@@ -433,6 +436,30 @@ def _prefect_1_line(source: str) -> tuple[int, int] | None:
     start = source.rfind("\n", 0, match.start()) + 1
     end = source.find("\n", match.start())
     return source.count("\n", 0, match.start()) + 1, (end if end >= 0 else len(source)) - start
+
+
+def prefect_target(requested: str | TargetVersion) -> TargetVersion:
+    """The project's pin (or the setting), else the installed Prefect, else 3, assumed."""
+    if isinstance(requested, TargetVersion):
+        return requested
+    if requested in ("2", "3"):
+        return TargetVersion("prefect", requested, requested, "target-prefect")
+    installed = installed_prefect_version()
+    if installed is not None:
+        return TargetVersion("prefect", installed.split(".")[0], installed, "installed")
+    return TargetVersion("prefect", "3", "3", "assumed")
+
+
+@functools.lru_cache(maxsize=1)
+def installed_prefect_version() -> str | None:
+    """The installed Prefect 2 or 3's version, read from package metadata (never imported)."""
+    from importlib import metadata
+
+    try:
+        version = metadata.version("prefect")
+    except metadata.PackageNotFoundError:
+        return None
+    return version if version.split(".")[0] in ("2", "3") else None
 
 
 @functools.lru_cache(maxsize=1)
@@ -461,6 +488,7 @@ class _Builder(Evaluator):
         self.spans = spans
         self.package = package
         self.version = version
+        self.target = TargetVersion("prefect", version, version, "target-prefect")
         self.declared: list[_Declared] = []
         self.pipelines: list[Pipeline] = []
         self.deployments: list[Deployment] = []
@@ -957,6 +985,7 @@ class _Builder(Evaluator):
             span=self.spans.span(declared.node),
             settings=self.settings_of(declared),
             framework_version=self.version,
+            target=self.target,
         )
         if declared.run_tags:
             tags = [tag for values, _ in declared.run_tags for tag in values]

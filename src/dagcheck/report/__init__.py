@@ -27,6 +27,8 @@ class ReportContext:
     policy: RuleOptions = field(default_factory=RuleOptions)
     # Masks the checked files' secrets, for reporters that show their source.
     redact: Redactor = field(default_factory=Redactor)
+    # The framework versions the run checked against, and why ("Airflow 2.9.3 (...)").
+    targets: tuple[str, ...] = ()
 
 
 Reporter = Callable[[list[Finding], TextIO, ReportContext], None]

@@ -11,7 +11,7 @@ from dagcheck.report import ReportContext
 
 
 def finding_as_dict(finding: Finding) -> dict[str, Any]:
-    return {
+    data = {
         "code": finding.code,
         "message": finding.message,
         "severity": finding.severity.value,
@@ -20,6 +20,9 @@ def finding_as_dict(finding: Finding) -> dict[str, Any]:
         "pipeline": finding.pipeline,
         "task": finding.task,
     }
+    if finding.target is not None:  # the version a version-dependent verdict is for
+        data["target"] = finding.target
+    return data
 
 
 def write_json(findings: list[Finding], out: TextIO, context: ReportContext) -> None:

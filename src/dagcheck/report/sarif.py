@@ -69,6 +69,7 @@ def sarif_log(findings: list[Finding], context: ReportContext) -> om.SarifLog:
         automation_details=(
             om.RunAutomationDetails(id=context.category) if context.category else None
         ),
+        properties={"targets": list(context.targets)} if context.targets else None,
     )
     return om.SarifLog(version="2.1.0", schema_uri=SCHEMA_URI, runs=[run])
 
@@ -133,7 +134,11 @@ def _result(
     )
     properties = {
         key: value
-        for key, value in (("pipeline", finding.pipeline), ("task", finding.task))
+        for key, value in (
+            ("pipeline", finding.pipeline),
+            ("task", finding.task),
+            ("target", finding.target),
+        )
         if value
     }
     return om.Result(
