@@ -278,9 +278,9 @@ RETRIES_FIXED = [
         @dag(schedule=None, default_args={'owner': 'sales'})
         def nightly():
             @task
-            def a(): ...
+            def a(): extract()
             @task
-            def b(): ...
+            def b(): load()
             a() >> b()
         nightly()
         """,
@@ -291,9 +291,9 @@ RETRIES_FIXED = [
         @dag(schedule=None, default_args={'owner': 'sales', "retries": 2, "retry_delay": timedelta(minutes=5)})
         def nightly():
             @task
-            def a(): ...
+            def a(): extract()
             @task
-            def b(): ...
+            def b(): load()
             a() >> b()
         nightly()
         """,

@@ -717,3 +717,32 @@ def test_a_task_imported_and_called_in_a_loop_is_one_finding(tmp_path: Path) -> 
     models = run([tmp_path], Options(select=("DC201", "DC401"), target_prefect="3"))
     found = sorted((f.code, f.task) for m in models for f in m.findings)
     assert found == [("DC201", "fetch"), ("DC401", "fetch")]
+
+
+def test_a_task_imported_by_several_flows_is_one_finding_for_the_run(tmp_path: Path) -> None:
+    tasks = tmp_path / "tasks"
+    tasks.mkdir()
+    (tasks / "__init__.py").write_text("", encoding="utf-8")
+    (tasks / "upload.py").write_text(
+        "import boto3\nfrom prefect import task\n\n\n@task\ndef file_ul(path):\n"
+        "    boto3.client('s3').upload_file(path, 'bucket', path)\n",
+        encoding="utf-8",
+    )
+    flow = (
+        "from prefect import flow\n\nfrom tasks.upload import file_ul\n\n\n"
+        "@flow\ndef {name}():\n    file_ul('a.csv')\n\n\n@flow\ndef {name}_again():\n"
+        "    file_ul('b.csv')\n"
+    )
+    for name in ("first", "second"):
+        (tmp_path / f"{name}.py").write_text(flow.format(name=name), encoding="utf-8")
+    # A different task of the same name, in another module: its own finding.
+    (tasks / "other.py").write_text(
+        "import requests\nfrom prefect import flow, task\n\n\n@task\ndef file_ul(url):\n"
+        "    requests.get(url)\n\n\n@flow\ndef third():\n    file_ul('x')\n",
+        encoding="utf-8",
+    )
+
+    models = run([tmp_path], Options(select=("DC201",), target_prefect="3"))
+
+    found = sorted((f.path.name, f.pipeline) for m in models for f in m.findings)
+    assert found == [("first.py", "first"), ("other.py", "third")]

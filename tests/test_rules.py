@@ -486,6 +486,66 @@ CASES = [
         ["DC203 19", "DC401 20"],
         id="DC201-DC203-DC401-tasks-that-only-steer-the-run-and-one-retry-are-quiet",
     ),
+    pytest.param(
+        """
+        import json
+        import logging
+        import time
+
+        import requests
+        from airflow.sdk import task
+
+        def format(value):  # the module's own, not the builtin: it may do anything
+            return requests.get(value).text
+
+        with DAG("d", schedule="@daily", start_date=datetime(2024, 1, 1)):
+
+            @task
+            def total(rows: list[int]) -> str:
+                logging.getLogger(__name__).info("summing %s rows", len(rows))
+                time.sleep(1)
+                return json.dumps({"total": sum(rows)}).upper()
+
+            @task
+            def fetch(url: str) -> str:
+                return requests.get(url, timeout=10).text
+
+            @task
+            def styled(value: str) -> str:
+                return format(value)
+
+            @task.bash
+            def script() -> str:
+                return "load.sh"
+
+            total([1, 2])
+            fetch("https://example.com")
+            styled("x")
+            script()
+        """,
+        "DC201,DC401",
+        ["DC201 11", "DC401 11"],  # one finding each, naming the 3 tasks but total
+        id="DC201-DC401-taskflow-bodies-that-only-compute-are-quiet",
+    ),
+    pytest.param(
+        """
+        import json
+
+        from airflow.sdk import task
+
+        with DAG("d", schedule="@daily", start_date=datetime(2024, 1, 1)):
+
+            @task
+            def total(rows: list[int]) -> str:
+                print(f"{len(rows)} rows")
+                return json.dumps({"total": sum(rows)})
+
+            total([1, 2])
+        """,
+        "DC201,DC401",
+        [],
+        id="DC201-DC401-a-dag-whose-one-task-only-computes-is-quiet",
+    ),
 ]
 
 

@@ -234,3 +234,59 @@ def test_a_version_pinned_by_several_files_is_named_once(tmp_path: Path) -> None
     assert result.stderr == (
         "Target: Airflow 3.0.6 (a/pyproject.toml: apache-airflow==3.0.6) and 3 other files\n"
     )
+
+
+@pytest.mark.parametrize(
+    ("files", "expected"),
+    [
+        # pip upgrades the image's 2.13 to the newest prefect>=2.20: 2 or 3.
+        (
+            {
+                "Dockerfile": "FROM prefecthq/prefect:2.13.0\n",
+                "requirements.txt": "prefect>=2.20\n",
+            },
+            None,
+        ),
+        ({"requirements.txt": "prefect==2.19\n", "requirements-v3.txt": "prefect==3.1\n"}, None),
+        (
+            {"Dockerfile": "FROM prefecthq/prefect:3.1.0\n", "requirements.txt": "prefect~=3.1\n"},
+            "3.1.0",
+        ),
+        (
+            {
+                "pyproject.toml": '[project]\ndependencies = ["prefect>=2"]\n',
+                "uv.lock": '[[package]]\nname = "prefect"\nversion = "3.4.9"\n',
+            },
+            "3.4.9",
+        ),
+    ],
+    ids=["image-and-open-range", "two-majors", "agreeing", "lock-decides"],
+)
+def test_pins_of_one_folder_that_disagree_leave_the_target_unknown(
+    tmp_path: Path, files: dict[str, str], expected: str | None
+) -> None:
+    root = project(tmp_path, {**files, "flows/a.py": ""})
+
+    target = project_targets(root / "flows", root).get("prefect")
+
+    assert (target.version if target else None) == expected
+
+
+def test_an_opt_in_rule_runs_only_when_named_by_its_code_or_area(tmp_path: Path) -> None:
+    no_sla = AIRFLOW_2_DAG.replace(", sla=timedelta(hours=1)", "")
+    pins = {"requirements.txt": "apache-airflow==2.9.3\n", "dags/a.py": no_sla}
+    plain = project(tmp_path / "plain", pins)
+    configured = project(
+        tmp_path / "configured",
+        {**pins, "pyproject.toml": '[tool.dagcheck]\nextend-select = ["DC303"]\n'},
+    )
+
+    by_default = invoke("check", plain / "dags")
+    by_area = invoke("check", "--select", "DC3", plain / "dags")
+    by_config = invoke("check", configured / "dags")
+
+    assert "DC401" in by_default.output  # the other rules ran
+    assert "DC303" not in by_default.output  # most DAGs need no SLA: selected by name only
+    assert "DC303 DAG 'legacy' defines no SLA" in by_area.output
+    assert "DC303" in by_config.output
+    assert "(opt-in)" in invoke("rules").output

@@ -70,6 +70,9 @@ class RuleDoc:
     # Whether the verdict depends on the framework's version (what Airflow 3 removed, what
     # only Airflow 2 has): such a finding is at most a warning when the version is assumed.
     depends_on_version: bool = False
+    # A rule many teams do not want: it runs only when selected by its code or its area's
+    # prefix (``DC303``, ``DC3``), not by ``DC`` alone.
+    opt_in: bool = False
 
     def examples(self) -> list[tuple[str, str | None, str | None]]:
         """(framework, example, use_instead) for each framework the docs show."""
@@ -153,6 +156,7 @@ _OPTIONAL = (
     "precision",
     "security_severity",
     "depends_on_version",
+    "opt_in",
 )
 
 
@@ -234,6 +238,7 @@ def _rule_doc(source: str, index: int, entry: Any) -> RuleDoc:
         precision=precision,
         security_severity=None if security_severity is None else f"{security_severity:.1f}",
         depends_on_version=_flag(where, entry, "depends_on_version"),
+        opt_in=_flag(where, entry, "opt_in"),
     )
 
 

@@ -531,9 +531,8 @@ def list_rules(output_format: str) -> None:
     width = max(len(doc.name) for doc in docs.values())
     for doc in docs.values():
         fix = "" if doc.fix.safety == "none" else f"{doc.fix.safety} fix"
-        click.echo(
-            f"{doc.code}  {doc.name:<{width}}  {doc.severity.value:<8} {fix:<10} {doc.summary}"
-        )
+        summary = f"{doc.summary} (opt-in)" if doc.opt_in else doc.summary
+        click.echo(f"{doc.code}  {doc.name:<{width}}  {doc.severity.value:<8} {fix:<10} {summary}")
 
 
 @cli.command()

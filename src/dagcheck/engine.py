@@ -111,8 +111,12 @@ class Options:
             if run_rules
             else {**registered_rules(), **registered_file_rules()}
         )
+        docs = load_checklist()
         return [
-            code for code in rules if _matches(code, self.select) and not _matches(code, ignored)
+            code
+            for code in rules
+            if _selected(code, self.select, opt_in=docs[code].opt_in)
+            and not _matches(code, ignored)
         ]
 
     def _ignored_here(self, path: Path) -> list[str]:
@@ -128,6 +132,11 @@ class Options:
             if fnmatch.fnmatch(text, pattern) or fnmatch.fnmatch(path.name, pattern)
             for code in codes
         ]
+
+
+def _selected(code: str, prefixes: tuple[str, ...], *, opt_in: bool) -> bool:
+    """Whether ``select`` names the rule: an opt-in rule by more than the bare ``DC``."""
+    return any(code.startswith(p) and (not opt_in or len(p) > len("DC")) for p in prefixes)
 
 
 def _matches(code: str, prefixes: tuple[str, ...] | list[str]) -> bool:
@@ -179,7 +188,24 @@ def run(paths: list[Path], options: Options, *, jobs: int | None = None) -> list
     for model in models:
         model.suppressed = [f for f in model.findings if model.suppressions.hides(f)]
         model.findings = [f for f in model.findings if not model.suppressions.hides(f)]
+    _once_per_imported_task(models)
     return models
+
+
+def _once_per_imported_task(models: list[FileModel]) -> None:
+    """A task imported from another file of the tree is one definition, whose settings are
+    written once: its finding is reported at the first call of the run, not once per flow
+    (in one file, the rules already report a task once)."""
+    reported: set[tuple[str, str]] = set()
+    for model in models:  # sorted by path: the same call is first in every run
+        kept = []
+        for finding in model.findings:
+            if finding.origin is not None:
+                if (finding.code, finding.origin) in reported:
+                    continue
+                reported.add((finding.code, finding.origin))
+            kept.append(finding)
+        model.findings = kept
 
 
 def run_targets(models: list[FileModel]) -> tuple[str, ...]:
@@ -538,6 +564,7 @@ def _finding(
         severity=options.severity.get(code) or report.severity or doc.severity,
         pipeline=dag,
         task=task.id if task is not None and isinstance(task.id, str) else None,
+        origin=task.origin if task is not None else None,
     )
 
 

@@ -51,6 +51,8 @@ class Finding:
     # For a rule whose verdict depends on the framework's version: the version it was
     # checked against, and why ("Airflow 2.9.3 (requirements.txt: ...)").
     target: str | None = field(default=None, compare=False)
+    # A Prefect task defined in another file ("path:name"): one finding per run is enough.
+    origin: str | None = field(default=None, compare=False, repr=False)
 
     @property
     def sort_key(self) -> tuple[str, int, int, str]:

@@ -71,17 +71,32 @@ def _targets(folder: Path, root: Path) -> tuple[tuple[str, TargetVersion], ...]:
     found: dict[str, TargetVersion] = {}
     if folder != root and root in folder.parents:
         found.update(_targets(folder.parent, root))
-    here: dict[str, TargetVersion] = {}  # a nearer folder's pin replaces one further up
+    # A nearer folder's pins replace those further up. Within one folder a lock file
+    # decides; otherwise the pins must agree on the major version (a range that allows
+    # both, such as prefect>=2.20, agrees with none), or the target is unknown.
+    pins: dict[str, list[tuple[bool, TargetVersion | None]]] = {}
     for name in _candidates(folder):
         text = _read(folder / name)
         if text is None:
             continue
         relative = (folder / name).relative_to(root).as_posix()
+        locked = name.lower().endswith(".lock")
         for framework, version, written in _pins(name, text):
-            major = version.split(".")[0]
-            if major in _SUPPORTED[framework] and framework not in here:
-                here[framework] = TargetVersion(framework, major, version, relative, written)
-    found.update(here)
+            if version is None:
+                pins.setdefault(framework, []).append((locked, None))
+            elif version.split(".")[0] in _SUPPORTED[framework]:
+                target = TargetVersion(framework, version.split(".")[0], version, relative, written)
+                pins.setdefault(framework, []).append((locked, target))
+    for framework, written in pins.items():
+        locks = [target for locked, target in written if locked and target is not None]
+        majors = {target.major if target else "any" for _, target in written}
+        if locks:
+            found[framework] = locks[0]
+        elif len(majors) == 1 and "any" not in majors:
+            agreeing = [target for _, target in written if target is not None]
+            found[framework] = max(agreeing, key=lambda target: target.version.count("."))
+        else:
+            found.pop(framework, None)
     return tuple(found.items())
 
 
@@ -121,8 +136,9 @@ def _read(path: Path) -> str | None:
         return None
 
 
-def _pins(name: str, text: str) -> Iterator[tuple[str, str, str]]:
-    """(framework, version, as written) for each pin the file holds."""
+def _pins(name: str, text: str) -> Iterator[tuple[str, str | None, str]]:
+    """(framework, version, as written) for each pin the file holds; the version is None
+    for a range that allows both major versions."""
     lower = name.lower()
     if lower.endswith(".lock"):
         for match in _LOCKED.finditer(text):
@@ -155,14 +171,13 @@ def _image_of(framework: str) -> str:
     return "apache/airflow" if framework == "airflow" else "prefecthq/prefect"
 
 
-def _requirement(line: str) -> Iterator[tuple[str, str, str]]:
+def _requirement(line: str) -> Iterator[tuple[str, str | None, str]]:
     match = _REQUIREMENT.match(line)
     if match is None or not match["spec"]:
         return
     name = re.sub(r"[-_.]+", "-", match["name"].lower())
-    major = _major_of(match["spec"])
-    if major is not None:
-        yield _DISTRIBUTIONS[name], major, f"{name}{match['spec'].replace(' ', '')}"
+    # None when the range allows both major versions.
+    yield _DISTRIBUTIONS[name], _major_of(match["spec"]), f"{name}{match['spec'].replace(' ', '')}"
 
 
 def _major_of(spec: str) -> str | None:
@@ -199,7 +214,7 @@ def _toml(text: str) -> dict:
         return {}
 
 
-def _pyproject(text: str) -> Iterator[tuple[str, str, str]]:
+def _pyproject(text: str) -> Iterator[tuple[str, str | None, str]]:
     document = _toml(text)
     project = document.get("project")
     if isinstance(project, dict):
@@ -220,24 +235,23 @@ def _pyproject(text: str) -> Iterator[tuple[str, str, str]]:
                 yield from _table_pins(group.get("dependencies"))
 
 
-def _lines(requirements: object) -> Iterator[tuple[str, str, str]]:
+def _lines(requirements: object) -> Iterator[tuple[str, str | None, str]]:
     for requirement in requirements if isinstance(requirements, list) else ():
         if isinstance(requirement, str):
             yield from _requirement(requirement)
 
 
-def _table_pins(table: object) -> Iterator[tuple[str, str, str]]:
+def _table_pins(table: object) -> Iterator[tuple[str, str | None, str]]:
     """Pins of a Poetry or Pipfile table: ``apache-airflow = "^2.9"`` or ``{version=...}``."""
     for name, value in table.items() if isinstance(table, dict) else ():
         spec = value.get("version") if isinstance(value, dict) else value
         distribution = re.sub(r"[-_.]+", "-", name.lower()) if isinstance(name, str) else ""
         if distribution in _DISTRIBUTIONS and isinstance(spec, str) and spec.strip() != "*":
             version = _major_of(spec)
-            if version is not None:
-                yield _DISTRIBUTIONS[distribution], version, f"{distribution} {spec.strip()}"
+            yield _DISTRIBUTIONS[distribution], version, f"{distribution} {spec.strip()}"
 
 
-def _setup_cfg(text: str) -> Iterator[tuple[str, str, str]]:
+def _setup_cfg(text: str) -> Iterator[tuple[str, str | None, str]]:
     parser = configparser.ConfigParser(interpolation=None)
     try:
         parser.read_string(text)

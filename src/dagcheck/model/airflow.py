@@ -24,6 +24,7 @@ from dagcheck.model.code import (
     CLOCK_WORDS,
     URI_WITH_PASSWORD,
     ClockReadFinder,
+    body_reaches_out,
     is_placeholder,
     literal_parts,
     looks_like_secret,
@@ -412,6 +413,7 @@ class _Builder(Evaluator):
         self.secrets: list[HardCodedSecret] = []
         self.top_level_imports: list[tuple[str, Span]] = []
         self._clock_reads: dict[cst.FunctionDef, list[ClockRead]] = {}
+        self._reaches_out: dict[int, bool] = {}
         self.reads_clock = True
 
     # -- entry --------------------------------------------------------------------------
@@ -1101,6 +1103,19 @@ class _Builder(Evaluator):
         self.data_dependencies(args.values(), ref, node)
         return ref
 
+    def body_reaches_out(self, function: _TaskFunction) -> bool:
+        """Whether a TaskFlow task's Python may reach outside its process (a plain ``@task``
+        whose body only computes, formats, logs or sleeps cannot hang nor fail for a reason a
+        retry cures). Bodies run elsewhere (``@task.bash``, ``@task.docker``, ...) do."""
+        if function.operator not in _TASK_DECORATORS | _SETUP_TEARDOWN_DECORATORS and not (
+            function.operator.endswith(".python")
+        ):
+            return True
+        node = function.function.node
+        if id(node) not in self._reaches_out:
+            self._reaches_out[id(node)] = body_reaches_out(node, function.function.scope)
+        return self._reaches_out[id(node)]
+
     def call_task_function(self, function: _TaskFunction, node: cst.Call, *, mapped: bool) -> Any:
         call = self.call_args(function.call_args).merged(self.call_args(node.args))
         dag = self.dag_from_keywords(call.keywords)
@@ -1117,7 +1132,7 @@ class _Builder(Evaluator):
         task_id = _unique_id(group.child_id(label) if group else label, _task_ids(dag))
         kind = task_kind(function.operator)
         task = Task(task_id, function.operator, kind, self.spans.span(node), mapped=mapped)
-        task.reaches_out = not controls_only(function.operator)
+        task.reaches_out = not controls_only(function.operator) and self.body_reaches_out(function)
         task.callable = function.function.node.name.value
         task.clock_reads.extend(self.clock_reads_in(function.function))
         task.settings = self.task_settings(

@@ -13,6 +13,7 @@ from dagcheck.model.pipeline import HardCodedSecret
 from dagcheck.model.positions import SpanTable
 from dagcheck.model.values import (
     WALL_CLOCK,
+    ImportedName,
     Scope,
     Walker,
     bind_import,
@@ -294,3 +295,108 @@ class ClockReadFinder(Walker):
 
     def _qualname(self, expression: cst.BaseExpression) -> str | None:
         return qualname_in(self.scope, expression)
+
+
+# -- what a task's own code does ------------------------------------------------------------
+
+# Calls that only compute, format, log or sleep: a body made of nothing else cannot hang on
+# the outside world nor fail for a reason a retry would cure.
+_INSIDE_BUILTINS = frozenset(
+    {
+        "print", "len", "range", "str", "int", "float", "bool", "dict", "list", "tuple", "set",
+        "frozenset", "sorted", "reversed", "sum", "min", "max", "abs", "round", "enumerate",
+        "zip", "map", "filter", "any", "all", "isinstance", "issubclass", "getattr", "hasattr",
+        "repr", "format", "type", "iter", "next", "divmod", "pow", "chr", "ord", "hash",
+    }
+)  # fmt: skip
+_INSIDE_MODULES = frozenset(
+    {
+        "math", "random", "statistics", "json", "re", "datetime", "uuid", "hashlib",
+        "itertools", "functools", "collections", "string", "decimal", "fractions", "copy",
+        "operator", "textwrap", "logging", "time", "dataclasses", "enum", "typing",
+        "builtins", "platform", "base64", "zlib",
+    }
+)  # fmt: skip
+_INSIDE_CALLS = frozenset(
+    {
+        "prefect.get_run_logger", "prefect.logging.get_run_logger", "os.getenv",
+        "os.environ.get", "airflow.operators.python.get_current_context",
+        "airflow.sdk.get_current_context",
+    }
+)  # fmt: skip
+_INSIDE_METHODS = frozenset(
+    {
+        # logging
+        "debug", "info", "warning", "warn", "error", "exception", "critical", "log",
+        # str
+        "upper", "lower", "strip", "lstrip", "rstrip", "split", "rsplit", "splitlines", "join",
+        "replace", "format", "startswith", "endswith", "encode", "decode", "title",
+        "capitalize", "zfill", "ljust", "rjust", "center", "count", "find", "index",
+        "partition", "rpartition", "isdigit", "isalpha", "isalnum",
+        # list, dict, set
+        "append", "extend", "insert", "pop", "remove", "clear", "copy", "items", "keys",
+        "values", "get", "setdefault", "update", "sort", "add", "discard", "union",
+        "intersection", "difference",
+        # dates and futures
+        "isoformat", "strftime", "timestamp", "date", "time", "astimezone", "total_seconds",
+        "result", "wait",
+    }
+)  # fmt: skip
+
+
+def call_stays_inside(scope: Scope, func: cst.BaseExpression, qualname: str | None) -> bool:
+    """Whether a call only computes, prints, logs or sleeps (``qualname`` is what the
+    callee's name resolves to through the module's imports, if anything)."""
+    if qualname is not None:
+        return (
+            qualname in _INSIDE_CALLS
+            or qualname.startswith("os.path.")
+            or qualname.split(".")[0] in _INSIDE_MODULES
+        )
+    if isinstance(func, cst.Name):
+        name = func.value
+        bound = scope.lookup(name)
+        return (
+            (isinstance(bound, ImportedName) and bound.qualname.startswith("builtins."))
+            or (name in _INSIDE_BUILTINS and not _bound(scope, name))
+            or name.endswith(("Error", "Exception", "Warning"))
+        )
+    if isinstance(func, cst.Attribute):
+        return func.attr.value in _INSIDE_METHODS
+    return False
+
+
+def _bound(scope: Scope | None, name: str) -> bool:
+    """Whether the code binds ``name`` itself (a function of its own called ``format``)."""
+    while scope is not None:
+        if name in scope.names:
+            return True
+        scope = scope.parent
+    return False
+
+
+class OutsideCallFinder(Walker):
+    """Whether a function's own body may reach outside its process: any call not known to
+    stay inside. Nested functions run only when called, which is itself such a call."""
+
+    def __init__(self, scope: Scope) -> None:
+        self.scope = scope
+        self.reaches_out = False
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
+        return False
+
+    def visit_Lambda(self, node: cst.Lambda) -> bool:
+        return False
+
+    def visit_Call(self, node: cst.Call) -> bool:
+        if not call_stays_inside(self.scope, node.func, qualname_in(self.scope, node.func)):
+            self.reaches_out = True
+        return not self.reaches_out
+
+
+def body_reaches_out(function: cst.FunctionDef, scope: Scope) -> bool:
+    """Whether the function's body (not its decorators or defaults) may reach outside."""
+    finder = OutsideCallFinder(scope)
+    finder.walk(function.body)
+    return finder.reaches_out

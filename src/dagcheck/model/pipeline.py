@@ -131,6 +131,9 @@ class Task:
     # code the model cannot see). False when it only computes, prints, logs or sleeps: such a
     # task cannot fail transiently or hang on a dependency. Operators always may.
     reaches_out: bool = True
+    # Prefect: a task defined in another file of the tree, as "path:name". Its findings are
+    # its definition's: reported once for the run, at the first call, not once per flow.
+    origin: str | None = None
 
     def setting(self, name: str) -> Setting | None:
         return self.settings.get(name)

@@ -30,6 +30,7 @@ from dagcheck.model.code import (
     CLOCK_WORDS,
     URI_WITH_PASSWORD,
     ClockReadFinder,
+    call_stays_inside,
     is_placeholder,
     literal_parts,
     looks_like_secret,
@@ -204,43 +205,6 @@ _APPENDS = {"to_sql", "insert_rows", "insert_rows_json"}
 _HTTP_WRITES = {"post": False, "put": True, "patch": False}
 _HTTP_CLIENT = re.compile(r"(?:^|\.)(?:requests|httpx)$|client|session|http|api", re.IGNORECASE)
 # Calls that stay inside the process: computation, printing, logging and sleeping.
-_INSIDE_BUILTINS = frozenset(
-    {
-        "print", "len", "range", "str", "int", "float", "bool", "dict", "list", "tuple", "set",
-        "frozenset", "sorted", "reversed", "sum", "min", "max", "abs", "round", "enumerate",
-        "zip", "map", "filter", "any", "all", "isinstance", "issubclass", "getattr", "hasattr",
-        "repr", "format", "type", "iter", "next", "divmod", "pow", "chr", "ord", "hash",
-    }
-)  # fmt: skip
-_INSIDE_MODULES = frozenset(
-    {
-        "math", "random", "statistics", "json", "re", "datetime", "uuid", "hashlib",
-        "itertools", "functools", "collections", "string", "decimal", "fractions", "copy",
-        "operator", "textwrap", "logging", "time", "dataclasses", "enum", "typing",
-        "builtins", "platform", "base64", "zlib",
-    }
-)  # fmt: skip
-_INSIDE_CALLS = frozenset(
-    {"prefect.get_run_logger", "prefect.logging.get_run_logger", "os.getenv", "os.environ.get"}
-)
-_INSIDE_METHODS = frozenset(
-    {
-        # logging
-        "debug", "info", "warning", "warn", "error", "exception", "critical", "log",
-        # str
-        "upper", "lower", "strip", "lstrip", "rstrip", "split", "rsplit", "splitlines", "join",
-        "replace", "format", "startswith", "endswith", "encode", "decode", "title",
-        "capitalize", "zfill", "ljust", "rjust", "center", "count", "find", "index",
-        "partition", "rpartition", "isdigit", "isalpha", "isalnum",
-        # list, dict, set
-        "append", "extend", "insert", "pop", "remove", "clear", "copy", "items", "keys",
-        "values", "get", "setdefault", "update", "sort", "add", "discard", "union",
-        "intersection", "difference",
-        # dates and futures
-        "isoformat", "strftime", "timestamp", "date", "time", "astimezone", "total_seconds",
-        "result", "wait",
-    }
-)  # fmt: skip
 # Words without which a file holds no credential-like literal: files without them are not
 # searched.
 _SECRET_HINT = re.compile(
@@ -1046,6 +1010,9 @@ class _Builder(Evaluator):
             writes=facts.writes,
             deployment_runs=facts.deployment_runs,
             reaches_out=facts.reaches_out,
+            origin=f"{declared.origin[0].as_posix()}:{declared.origin[1]}"
+            if declared.foreign and declared.origin is not None
+            else None,
         )
         run.pipeline.tasks.append(task)
         # Data passed in, and wait_for=: both make the call wait for those tasks.
@@ -1275,29 +1242,15 @@ class _BodyFinder(Walker):
     def _stays_inside(self, func: cst.BaseExpression, qualname: str | None) -> bool:
         """A call that only computes, prints, logs or sleeps; or a call of a task or flow,
         which is judged on its own."""
-        if qualname is not None:
-            return (
-                qualname in _INSIDE_CALLS
-                or qualname.startswith("os.path.")
-                or qualname.split(".")[0] in _INSIDE_MODULES
-            )
-        if isinstance(func, cst.Name):
-            name = func.value
-            bound = self.scope.lookup(name)
-            return (
-                isinstance(bound, _Declared)
-                or (isinstance(bound, ImportedName) and bound.qualname.startswith("builtins."))
-                or name in _INSIDE_BUILTINS
-                or name.endswith(("Error", "Exception", "Warning"))
-            )
-        if isinstance(func, cst.Attribute):
-            owner = func.value
-            if isinstance(owner, cst.Name) and isinstance(
-                self.scope.lookup(owner.value), _Declared
-            ):
-                return True  # extract.submit(...), load.map(...)
-            return func.attr.value in _INSIDE_METHODS
-        return False
+        if isinstance(func, cst.Name) and isinstance(self.scope.lookup(func.value), _Declared):
+            return True
+        if (
+            isinstance(func, cst.Attribute)
+            and isinstance(func.value, cst.Name)
+            and isinstance(self.scope.lookup(func.value.value), _Declared)
+        ):
+            return True  # extract.submit(...), load.map(...)
+        return call_stays_inside(self.scope, func, qualname)
 
     def judged_writes(self) -> list[tuple[cst.Call, str, bool]]:
         """The writes, once the whole body is seen: a DELETE of the slice makes the body's
