@@ -167,8 +167,8 @@ CASES = [
             child()
         """,
         "DC401,DC402",
-        ["DC401 1", "DC402 7", "DC402 11"],
-        id="DC401-DC402-missing-timeouts-subflow-judged-as-a-flow",
+        ["DC401 1", "DC402 11"],  # child runs only inside etl, whose timeout bounds it
+        id="DC401-DC402-missing-timeouts-a-subflow-answers-to-its-parent",
     ),
     pytest.param(
         """
@@ -746,3 +746,25 @@ def test_a_task_imported_by_several_flows_is_one_finding_for_the_run(tmp_path: P
 
     found = sorted((f.path.name, f.pipeline) for m in models for f in m.findings)
     assert found == [("first.py", "first"), ("other.py", "third")]
+
+
+def test_a_flow_run_only_as_a_subflow_answers_to_its_parent(tmp_path: Path) -> None:
+    (tmp_path / "steps.py").write_text(
+        "import requests\nfrom prefect import flow\n\n\n@flow\ndef load_rows():\n"
+        "    requests.get('https://api.example.com/rows')\n\n\n"
+        "@flow\ndef deployed_too():\n    requests.get('https://api.example.com/other')\n\n\n"
+        "@flow\ndef inner():\n    requests.get('https://api.example.com/inner')\n\n\n"
+        "@flow\ndef local_parent():\n    inner()\n",
+        encoding="utf-8",
+    )
+    (tmp_path / "main.py").write_text(
+        "from prefect import flow\n\nfrom steps import deployed_too, load_rows\n\n\n"
+        "@flow\ndef nightly():\n    load_rows()\n    deployed_too()\n\n\n"
+        "if __name__ == '__main__':\n    deployed_too.serve(name='other')\n",
+        encoding="utf-8",
+    )
+
+    models = run([tmp_path], Options(select=("DC402", "DC601"), target_prefect="3"))
+
+    flows = sorted({f.pipeline for m in models for f in m.findings})
+    assert flows == ["deployed-too", "local-parent", "nightly"]

@@ -41,10 +41,12 @@ from dagcheck.model.pipeline import (
     SourceFile,
     Span,
     TargetVersion,
+    TaskKind,
 )
 from dagcheck.model.positions import SpanTable
 from dagcheck.model.values import ModuleConstants, Scope
 from dagcheck.rules import (
+    COVERED_BY_PARENT_FLOW,
     Report,
     registered_deployment_rules,
     registered_file_rules,
@@ -185,11 +187,45 @@ def run(paths: list[Path], options: Options, *, jobs: int | None = None) -> list
             )
     link_deployments(models)
     _check_across_files(models, options)
+    _quiet_on_subflows(models)
     for model in models:
         model.suppressed = [f for f in model.findings if model.suppressions.hides(f)]
         model.findings = [f for f in model.findings if not model.suppressions.hides(f)]
     _once_per_imported_task(models)
     return models
+
+
+def _quiet_on_subflows(models: list[FileModel]) -> None:
+    """Drop what a flow's parent answers for (:data:`COVERED_BY_PARENT_FLOW`) from the
+    findings of flows that other flows of the run call and that no deployment runs."""
+    called: set[tuple[Path, str]] = set()
+    for model in models:
+        for pipeline in model.pipelines:
+            for task in pipeline.tasks if pipeline.framework == "prefect" else ():
+                if task.kind is not TaskKind.FLOW:
+                    continue
+                if task.origin is not None:
+                    path, _, name = task.origin.rpartition(":")
+                    called.add((Path(path).resolve(), name))
+                elif task.callable is not None:
+                    called.add((model.path.resolve(), task.callable))
+    if not called:
+        return
+    for model in models:
+        subflows = {
+            pipeline.id
+            for pipeline in model.pipelines
+            if pipeline.framework == "prefect"
+            and not pipeline.deployments
+            and pipeline.entrypoint_name is not None
+            and (model.path.resolve(), pipeline.entrypoint_name) in called
+        }
+        if subflows:
+            model.findings = [
+                f
+                for f in model.findings
+                if not (f.code in COVERED_BY_PARENT_FLOW and f.pipeline in subflows)
+            ]
 
 
 def _once_per_imported_task(models: list[FileModel]) -> None:

@@ -155,6 +155,11 @@ def retries_at_least_once(setting: Setting | None) -> bool:
 # The suffix the model gives the second, third, ... call of one Prefect task ("load__1").
 _REPEATED_CALL = re.compile(r"__\d+$")
 
+# What a Prefect flow run only as a subflow of another (and never deployed itself) gets from
+# its parent: the parent's timeout bounds it, the parent's alerts tell of its failure (it
+# fails the parent), the parent's documentation and deployment describe it.
+COVERED_BY_PARENT_FLOW = frozenset({"DC402", "DC504", "DC505", "DC601"})
+
 
 def one_per_definition(tasks: list[Task]) -> list[Task]:
     """The first call of each Prefect task: its settings and code are its definition's,
