@@ -202,7 +202,7 @@ CASES = [
             BashOperator(task_id="b", bash_command="echo {{ var.value.bucket }}")
         """,
         "DC901",
-        ["DC901 4", "DC901 8"],
+        ["DC901 4"],  # one per file, naming line 8 too (below)
         id="DC901-parse-time-reads-not-task-code",
     ),
     pytest.param(
@@ -546,7 +546,46 @@ CASES = [
         [],
         id="DC201-DC401-a-dag-whose-one-task-only-computes-is-quiet",
     ),
+    pytest.param(
+        """
+        HOUR = timedelta(hours=1)
+        with DAG("bounded", schedule="@daily", start_date=datetime(2024, 1, 1),
+                 default_args={"execution_timeout": HOUR}):
+            BashOperator(task_id="a", bash_command="a.sh")
+            BashOperator(task_id="b", bash_command="b.sh")
+        with DAG("open", schedule="@daily", start_date=datetime(2024, 1, 1)):
+            BashOperator(task_id="a", bash_command="a.sh", execution_timeout=HOUR)
+            BashOperator(task_id="b", bash_command="b.sh")
+        """,
+        "DC402",
+        ["DC402 6"],
+        id="DC402-a-dag-whose-every-task-has-a-timeout-cannot-stay-stuck",
+    ),
+    pytest.param(
+        """
+        import numpy
+        import pandas as pd
+        from airflow.sdk import task
+
+        with DAG("d", schedule="@daily", start_date=datetime(2024, 1, 1)):
+            BashOperator(task_id="a", bash_command="a.sh")
+        """,
+        "DC905",
+        ["DC905 1"],
+        id="DC905-one-finding-per-file-naming-every-heavy-import",
+    ),
 ]
+
+
+def test_parse_time_reads_are_one_finding_per_file_naming_each(tmp_path: Path) -> None:
+    [case] = [case for case in CASES if case.id == "DC901-parse-time-reads-not-task-code"]
+
+    [finding] = findings(tmp_path, case.values[0], "DC901")
+
+    line = FIRST_LINE + 8 - 1
+    assert finding.message.startswith(
+        f"Variable.get() (and 1 more Variable or Connection reads: line {line}) runs every time"
+    )
 
 
 @pytest.mark.parametrize(("body", "select", "expected"), CASES)

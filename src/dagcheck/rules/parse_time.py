@@ -15,16 +15,24 @@ from dagcheck.rules import Report, describe, file_rule, rule
 def variable_or_connection_at_parse_time(
     source: SourceFile, policy: RuleOptions
 ) -> Iterator[Report]:
-    for call in source.parse_time_calls:
-        if call.qualname in VARIABLE_AND_CONNECTION_CALLS:
-            name = ".".join(call.qualname.split(".")[-2:])
-            yield Report(
-                call.span,
-                f"{name}() runs every time the scheduler parses this file (every ~30 s), "
-                "hitting the metadata database or secrets backend; read it inside the task, or "
-                "use a template such as {{ var.value.my_key }} / {{ conn.my_conn.host }}",
-                pipeline_id=call.pipeline,
-            )
+    # One finding per file, at the first read, naming the others: they are one habit.
+    reads = [c for c in source.parse_time_calls if c.qualname in VARIABLE_AND_CONNECTION_CALLS]
+    if not reads:
+        return
+    first, others = reads[0], reads[1:]
+    name = ".".join(first.qualname.split(".")[-2:])
+    more = ""
+    if others:
+        lines = ", ".join(str(call.span.line) for call in others[:5])
+        lines += ", ..." if len(others) > 5 else ""
+        more = f" (and {len(others)} more Variable or Connection reads: line {lines})"
+    yield Report(
+        first.span,
+        f"{name}(){more} runs every time the scheduler parses this file (every ~30 s), "
+        "hitting the metadata database or secrets backend; read it inside the task, or "
+        "use a template such as {{ var.value.my_key }} / {{ conn.my_conn.host }}",
+        pipeline_id=first.pipeline,
+    )
 
 
 @file_rule("DC902")
@@ -96,13 +104,20 @@ HEAVY_LIBRARIES = frozenset(
 def heavy_import_at_parse_time(source: SourceFile, policy: RuleOptions) -> Iterator[Report]:
     if not source.pipelines:
         return  # a helper module: its cost is the importer's
-    for module, span in source.top_level_imports:
-        if module.split(".")[0] in HEAVY_LIBRARIES:
-            yield Report(
-                span,
-                f"'{module}' is imported at module level, so every parse of this file pays for "
-                "it; import it inside the task that uses it",
-            )
+    heavy = [
+        (m, span) for m, span in source.top_level_imports if m.split(".")[0] in HEAVY_LIBRARIES
+    ]
+    if not heavy:
+        return
+    # One finding per file, at the first: moving one import inside the task rarely helps
+    # while another stays (pandas loads numpy anyway).
+    (module, span), others = heavy[0], [m for m, _ in heavy[1:]]
+    also = f" (as are {', '.join(repr(m) for m in others)})" if others else ""
+    yield Report(
+        span,
+        f"'{module}' is imported at module level{also}, so every parse of this file pays for "
+        "it; import it inside the task that uses it",
+    )
 
 
 _FILE_KIND = {"airflow": "DAG file", "prefect": "flow file"}

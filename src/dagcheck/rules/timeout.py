@@ -84,11 +84,25 @@ def dag_without_dagrun_timeout(pipeline: Pipeline, policy: RuleOptions) -> Itera
         return
     timeout = pipeline.setting("dagrun_timeout")
     if timeout is not None and timeout.known and timeout.value is None:
+        if _every_task_bounded(pipeline):
+            return  # the run ends when its tasks' timeouts say, whatever hangs
         yield Report(
             pipeline.span,
             f"{describe(pipeline)} has no dagrun_timeout: a stuck run blocks the next ones "
             "(max_active_runs); set dagrun_timeout=timedelta(...)",
         )
+
+
+def _every_task_bounded(pipeline: Pipeline) -> bool:
+    """Whether each task of a complete DAG has an execution_timeout (a sensor also stops at
+    its own timeout): then no run can stay stuck."""
+    if not pipeline.complete or not pipeline.tasks:
+        return False
+    for task in pipeline.tasks:
+        timeout = task.setting("execution_timeout")
+        if timeout is None or not timeout.known or timeout.value is None:
+            return False
+    return True
 
 
 @rule("DC403")
