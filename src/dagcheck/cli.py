@@ -30,14 +30,16 @@ _PATHS = click.argument(
 _TARGET = click.option(
     "--target-airflow",
     type=click.Choice(["auto", "2", "3"]),
-    help="Airflow major version whose defaults apply (auto: airflow.sdk imports, then the "
-    "installed Airflow, else 3).  [default: auto, or target-airflow in the config]",
+    help="Airflow major version whose defaults apply (auto: the project's pins, then the "
+    "installed Airflow, then the code's imports, else 3, assumed).  [default: auto, or "
+    "target-airflow in the config]",
 )
 _TARGET_PREFECT = click.option(
     "--target-prefect",
     type=click.Choice(["auto", "2", "3"]),
-    help="Prefect major version whose API and defaults apply (auto: the installed Prefect, "
-    "else 3).  [default: auto, or target-prefect in the config]",
+    help="Prefect major version whose API and defaults apply (auto: the project's pins, then "
+    "the installed Prefect, else 3, assumed).  [default: auto, or target-prefect in the "
+    "config]",
 )
 # The reporters of dagcheck.report, named here so that --help needs no import.
 OUTPUT_FORMATS = ["text", "full", "json", "sarif", "github", "gitlab", "junit"]
