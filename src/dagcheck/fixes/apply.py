@@ -72,7 +72,12 @@ def fix_file(path: Path, options: Options, *, unsafe: bool) -> FixedFile:
         if not fixable:
             break
         module = cst.parse_module(body)
-        source = Source(body, module, options.target_airflow)
+        # The Airflow the model judged the file for (the project's pins included).
+        target = next(
+            (p.target.major for p in model.pipelines if p.framework == "airflow" and p.target),
+            options.target_airflow,
+        )
+        source = Source(body, module, target)
         edits, imports, fixed = [], [], Counter[str]()
         for finding in fixable:
             fix = registered_fixers()[finding.code](source, finding, options.policy)

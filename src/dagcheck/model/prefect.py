@@ -426,18 +426,6 @@ def installed_prefect_version() -> str | None:
     return version if version.split(".")[0] in ("2", "3") else None
 
 
-@functools.lru_cache(maxsize=1)
-def installed_prefect_major() -> str:
-    """The installed Prefect's major version, read from package metadata (never imported)."""
-    from importlib import metadata
-
-    try:
-        major = metadata.version("prefect").split(".")[0]
-    except metadata.PackageNotFoundError:
-        return "3"
-    return major if major in ("2", "3") else "3"
-
-
 class _Builder(Evaluator):
     def __init__(
         self,
