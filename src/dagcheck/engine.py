@@ -80,6 +80,8 @@ class FileModel:
     comparison: Comparison | None = None
     # The credential-like literals of the file, where they are (never their values).
     secrets: list[HardCodedSecret] = field(default_factory=list)
+    # Module-level code that may make DAGs and was not followed: DAGs may be missing.
+    incomplete_reasons: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -478,6 +480,7 @@ def build_file(
         source_file.deployments,
         comparison=comparison,
         secrets=source_file.secrets,
+        incomplete_reasons=source_file.incomplete_reasons,
     )
 
 
@@ -512,6 +515,7 @@ def _merge(path: Path, built: list[SourceFile]) -> SourceFile:
         merged.definitions.extend(part.definitions)
         merged.removed_api_uses.extend(part.removed_api_uses)
         merged.prefect_1 = merged.prefect_1 or part.prefect_1
+        merged.incomplete_reasons.extend(part.incomplete_reasons)
         merged.targets.update(part.targets)
         merged.secrets.extend(s for s in part.secrets if id(s.span) not in seen_secrets)
         seen_secrets.update(id(s.span) for s in part.secrets)
@@ -601,6 +605,7 @@ def _finding(
         pipeline=dag,
         task=task.id if task is not None and isinstance(task.id, str) else None,
         origin=task.origin if task is not None else None,
+        created_in=task.created_in if task is not None else None,
     )
 
 

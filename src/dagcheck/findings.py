@@ -53,6 +53,8 @@ class Finding:
     target: str | None = field(default=None, compare=False)
     # A Prefect task defined in another file ("path:name"): one finding per run is enough.
     origin: str | None = field(default=None, compare=False, repr=False)
+    # The task's code is in another file ("path:name"): nothing here to fix.
+    created_in: str | None = field(default=None, compare=False, repr=False)
 
     @property
     def sort_key(self) -> tuple[str, int, int, str]:

@@ -368,10 +368,9 @@ def registered_fixers() -> dict[str, Fixer]:
 
 
 def _first_that_applies(fixers: list[Fixer]) -> Fixer:
-    if len(fixers) == 1:
-        return fixers[0]
-
     def fix(source: Source, finding: Finding, policy: RuleOptions) -> Fix | None:
+        if finding.created_in is not None:
+            return None  # the task's code is in another file: its call here is not it
         return next((f for f in (fx(source, finding, policy) for fx in fixers) if f), None)
 
     return fix

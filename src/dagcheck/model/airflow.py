@@ -9,10 +9,12 @@ follow leaves values :class:`Unknown` and marks the pipeline incomplete; it neve
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import functools
 import itertools
 import re
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -20,6 +22,7 @@ from typing import Any
 
 import libcst as cst
 
+from dagcheck.discover import UnreadableFile, read_source
 from dagcheck.model.code import (
     CLOCK_WORDS,
     URI_WITH_PASSWORD,
@@ -54,6 +57,7 @@ from dagcheck.model.values import (
     ModuleConstants,
     Scope,
     StringMethod,
+    Walker,
     bind_import,
     code_of,
     contains_call,
@@ -216,6 +220,9 @@ _DAG_ONLY_ARGUMENTS = frozenset(
 _DAG_KEYWORDS_KEPT = {"schedule_interval", "timetable", "concurrency", "default_args"}
 _MAX_CALL_DEPTH = 8
 
+# Import roots that are never modules of the scanned tree: not looked for there.
+_NOT_THE_TREE = frozenset(sys.stdlib_module_names) | {"airflow", "pendulum", "prefect"}
+
 
 # -- builder-side values --------------------------------------------------------------------
 
@@ -270,6 +277,9 @@ class _Label:
 class _Function:
     node: cst.FunctionDef
     scope: Scope
+    # A function of another module of the tree, as "path:name": its syntax is not in this
+    # file, so what it creates is placed at the call that reaches it.
+    origin: str | None = None
 
 
 @dataclass(eq=False)
@@ -313,6 +323,13 @@ class _LocalClass:
 class _Method:
     receiver: Any
     name: str
+
+
+# What may make or link tasks when code that holds it is not followed.
+_MAKERS = (
+    _DagRef, _GroupRef, _TaskRef, _Function, _TaskFunction, _GroupFunction, _DagFunction,
+    _LocalClass, _OperatorPartial, _Method,
+)  # fmt: skip
 
 
 @dataclass
@@ -383,6 +400,8 @@ def build_airflow_pipelines(
         builder.secrets,
         builder.top_level_imports,
         targets={"airflow": builder.target},
+        # (In a file that imports Airflow: one that only mentions it makes no DAGs.)
+        incomplete_reasons=builder.file_unfollowed if builder.imports_airflow() else [],
     )
 
 
@@ -412,9 +431,16 @@ class _Builder(Evaluator):
         self.parse_time_calls: list[ParseTimeCall] = []
         self.secrets: list[HardCodedSecret] = []
         self.top_level_imports: list[tuple[str, Span]] = []
-        self._clock_reads: dict[cst.FunctionDef, list[ClockRead]] = {}
+        self._clock_reads: dict[tuple[cst.FunctionDef, Any], list[ClockRead]] = {}
         self._reaches_out: dict[int, bool] = {}
         self.reads_clock = True
+        # While code of another module runs (an imported @task, @task_group or factory): the
+        # call in this file that reached it, where everything it creates is placed, and
+        # the function's "path:name".
+        self.anchor: cst.CSTNode | None = None
+        self.anchor_origin: str | None = None
+        # Module-level code that may make DAGs and is not followed (DAGs generated at import).
+        self.file_unfollowed: list[str] = []
 
     # -- entry --------------------------------------------------------------------------
 
@@ -430,6 +456,38 @@ class _Builder(Evaluator):
         self.scope.bind("__file__", self.path.as_posix())
         self.scope.bind("__doc__", module.get_docstring(clean=False))
         self.exec_block(module.body)
+
+    def imports_airflow(self) -> bool:
+        return any(
+            isinstance(value, ImportedName) and value.qualname.startswith("airflow")
+            for value in self.scope.names.values()
+        )
+
+    def span(self, node: cst.CSTNode) -> Span:
+        """The span of a node of this file; of the call that reached it for a node of
+        another module's code."""
+        return self.spans.span(self.anchor if self.anchor is not None else node)
+
+    @contextlib.contextmanager
+    def entering(self, function: _Function, call: cst.CSTNode) -> Iterator[None]:
+        """Run code of ``function``: of another module's, anchored at ``call``."""
+        if function.origin is None or self.anchor is not None:
+            yield
+            return
+        self.anchor, self.anchor_origin = call, function.origin
+        try:
+            yield
+        finally:
+            self.anchor, self.anchor_origin = None, None
+
+    def decorator_args(self, function: _Function, args: list[cst.Arg]) -> _Args:
+        """A decorator's arguments, evaluated where the function is defined (as Python does,
+        and the only place the names of another module's decorator mean anything)."""
+        saved, self.scope = self.scope, function.scope
+        try:
+            return self.call_args(args)
+        finally:
+            self.scope = saved
 
     # -- statements ---------------------------------------------------------------------
 
@@ -459,7 +517,7 @@ class _Builder(Evaluator):
             if statement.finalbody is not None:
                 self.exec_block(statement.finalbody.body.body)
         elif contains_call(statement):
-            self.unfollowed(f"a `{type(statement).__name__.lower()}` block")
+            self.unfollowed(f"a `{type(statement).__name__.lower()}` block", statement=statement)
 
     def exec_small(self, small: cst.BaseSmallStatement) -> None:
         if self.mutate(small):
@@ -479,7 +537,7 @@ class _Builder(Evaluator):
             bind_import(self.scope, small, self.package)
             if self.call_depth == 0:  # module level: runs at every parse of the file
                 self.top_level_imports.extend(
-                    (module, self.spans.span(small)) for module in _imported_modules(small)
+                    (module, self.span(small)) for module in _imported_modules(small)
                 )
         elif isinstance(small, cst.Return):
             raise _Return(self.evaluate(small.value) if small.value is not None else None)
@@ -510,7 +568,7 @@ class _Builder(Evaluator):
         if name in settings:
             text = code_of(source)
             settings[name] = Setting(
-                _setting_value(value, text), provenance, text, self.spans.span(source)
+                _setting_value(value, text), provenance, text, self.span(source)
             )
 
     def define_function(self, node: cst.FunctionDef) -> None:
@@ -592,7 +650,7 @@ class _Builder(Evaluator):
         condition = self.evaluate(statement.test)
         if isinstance(condition, Unknown | ImportedName):
             if contains_call(statement):
-                self.unfollowed(f"a branch on `{code_of(statement.test)}`")
+                self.unfollowed(f"a branch on `{code_of(statement.test)}`", statement=statement)
             return
         if condition:
             self.exec_block(statement.body.body)
@@ -605,7 +663,7 @@ class _Builder(Evaluator):
         items = self.iteration_values(self.evaluate(statement.iter))
         if items is None:
             if contains_call(statement):
-                self.unfollowed(f"a loop over `{code_of(statement.iter)}`")
+                self.unfollowed(f"a loop over `{code_of(statement.iter)}`", statement=statement)
             return
         for item in items:
             self.assign(statement.target, item)
@@ -622,13 +680,14 @@ class _Builder(Evaluator):
         """Calls in a task's code that read the wall clock, once per function."""
         if not self.reads_clock:
             return []
-        if function.node not in self._clock_reads:
+        key = (function.node, self.anchor)  # another module's: placed at each call
+        if key not in self._clock_reads:
             finder = ClockReadFinder(Scope(function.scope), self.package)
             finder.walk(function.node.body)
-            self._clock_reads[function.node] = [
-                ClockRead(code_of(call), self.spans.span(call)) for call in finder.calls
+            self._clock_reads[key] = [
+                ClockRead(code_of(call), self.span(call)) for call in finder.calls
             ]
-        return self._clock_reads[function.node]
+        return self._clock_reads[key]
 
     def is_setup_or_teardown(self, task: Task) -> bool:
         return (
@@ -636,10 +695,49 @@ class _Builder(Evaluator):
             or id(task) in self.marked_setup_teardown
         )
 
-    def unfollowed(self, what: str) -> None:
-        """Code that may create tasks or DAGs but cannot be followed statically."""
+    def unfollowed(
+        self, what: str, involved: Any = (), statement: cst.CSTNode | None = None
+    ) -> None:
+        """Code that may create tasks or DAGs but cannot be followed statically: the DAG it
+        runs in is incomplete. Outside any DAG, the DAGs of the tasks ``involved`` are; with
+        none, every DAG the code of ``statement`` may reach (all so far, and any it makes
+        is missing: noted on the file)."""
+        reason = f"{what} is not followed statically"
         if self.dag_stack:
-            self.dag_stack[-1].pipeline.mark_incomplete(f"{what} is not followed statically")
+            self.dag_stack[-1].pipeline.mark_incomplete(reason)
+            return
+        blamed = {id(ref.dag): ref.dag for ref in _task_refs_in(involved)}
+        blamed.update({id(v.dag): v.dag for v in _flat(involved) if isinstance(v, _DagRef)})
+        blamed.update(
+            {id(v.group.dag): v.group.dag for v in _flat(involved) if isinstance(v, _GroupRef)}
+        )
+        if not blamed and (statement is None or self.may_make_tasks(statement)):
+            blamed = {id(dag): dag for dag in self.dags}
+            if self.anchor is None and reason not in self.file_unfollowed:
+                self.file_unfollowed.append(reason)
+        for dag in blamed.values():
+            dag.pipeline.mark_incomplete(reason)
+
+    def may_make_tasks(self, statement: cst.CSTNode) -> bool:
+        """Whether code names anything that makes or links DAGs and tasks: a DAG, a task,
+        a group, a function of the file or tree, an operator or DAG class, ``dag=``."""
+        finder = _NameFinder()
+        finder.walk(statement)
+        if finder.keywords & {"dag", "dag_id", "task_id", "group_id"}:
+            return True
+        for name in finder.names:
+            value = self.scope.lookup(name)
+            if isinstance(value, ImportedName):
+                if (
+                    value.qualname in _DAG_CLASSES
+                    or value.qualname in _TASK_GROUP_CLASSES
+                    or _looks_like_operator(value.qualname)
+                    or value.qualname.split(".")[0] not in _NOT_THE_TREE
+                ):
+                    return True
+            elif isinstance(value, _MAKERS):
+                return True
+        return False
 
     # -- expressions --------------------------------------------------------------------
 
@@ -650,6 +748,52 @@ class _Builder(Evaluator):
                 return self.shift(left, right, node, returns=right)
             return self.shift(right, left, node, returns=right)
         return super()._eval_BinaryOperation(node)
+
+    def _resolve_constant(self, value: Any) -> Any:
+        if isinstance(value, ImportedName) and value.qualname.split(".")[0] not in _NOT_THE_TREE:
+            defined = self.imported_definition(value.qualname)
+            if defined is not None:
+                return defined
+        return super()._resolve_constant(value)
+
+    def imported_definition(self, qualname: str) -> Any:
+        """A function of another module of the scanned tree that may create tasks: an
+        ``@task``, ``@task_group`` or ``@dag`` function, or a plain one (a factory that
+        builds operators), read by interpreting that module as Airflow would import it."""
+        module, _, name = qualname.rpartition(".")
+        path = self.constants.find(module) if self.constants and module else None
+        if path is None:
+            return None
+        key = ("airflow", path)
+        scopes = self.constants.scopes  # type: ignore[union-attr]
+        if key not in scopes:
+            scopes[key] = None  # guards against import cycles
+            try:
+                source_bytes = read_source(path)
+                tree = cst.parse_module(source_bytes)
+                source = source_bytes.decode(tree.encoding)
+            except (UnreadableFile, cst.ParserSyntaxError, SyntaxError, ValueError, LookupError):
+                return None  # (LookupError, ValueError: an unknown or wrong coding line)
+            package = module if path.name == "__init__.py" else module.rpartition(".")[0]
+            other = _Builder(path, SpanTable(), self.constants, package, self.target)  # type: ignore[arg-type]
+            other.source, other.target = source, self.target
+            other.target_airflow = self.target_airflow
+            other.reads_clock = CLOCK_WORDS.search(source) is not None
+            other.scope.bind("__file__", path.as_posix())
+            other.scope.bind("__name__", module)  # imported: its __main__ block does not run
+            other.exec_block(tree.body)
+            scopes[key] = other.scope
+        scope = scopes[key]
+        value = scope.names.get(name) if scope is not None else None
+        origin = f"{path.as_posix()}:{name}"
+        if isinstance(value, _Function):
+            return replace(value, origin=origin)
+        if isinstance(value, _TaskFunction) and not value.call_args:
+            # (.override() arguments written in that module would be read in this one's names.)
+            return replace(value, function=replace(value.function, origin=origin))
+        if isinstance(value, _GroupFunction | _DagFunction):
+            return replace(value, function=replace(value.function, origin=origin))
+        return None
 
     def subscript(self, base: Any, node: cst.Subscript) -> Any:
         if isinstance(base, _TaskRef):
@@ -717,11 +861,10 @@ class _Builder(Evaluator):
         return evaluated
 
     def note_secret(self, kind: str, name: str, value: Any, node: cst.CSTNode) -> None:
-        """Record a credential-like literal given to something named like a credential."""
-        if isinstance(value, str) and looks_like_secret(name, value):
-            self.secrets.append(
-                HardCodedSecret(kind, name, self.spans.span(node), literal_parts(node))
-            )
+        """Record a credential-like literal given to something named like a credential (in
+        this file: another module's secrets are its own findings)."""
+        if self.anchor is None and isinstance(value, str) and looks_like_secret(name, value):
+            self.secrets.append(HardCodedSecret(kind, name, self.span(node), literal_parts(node)))
 
     def _eval_Dict(self, node: cst.Dict) -> Any:
         for element in node.elements:
@@ -733,19 +876,19 @@ class _Builder(Evaluator):
 
     def _eval_SimpleString(self, node: cst.SimpleString) -> Any:
         value = super()._eval_SimpleString(node)
-        if isinstance(value, str) and "://" in value:
+        if self.anchor is None and isinstance(value, str) and "://" in value:
             match = URI_WITH_PASSWORD.search(value)
             if match and not is_placeholder(match.group("password")):
                 parts = literal_parts(node, [match.span("password")])
                 self.secrets.append(
-                    HardCodedSecret("uri", match.group("scheme"), self.spans.span(node), parts)
+                    HardCodedSecret("uri", match.group("scheme"), self.span(node), parts)
                 )
         return value
 
     def passed_to_unknown_code(self, node: cst.Call, args: _Args) -> None:
         """A DAG, group or task handed to code we cannot follow may get tasks or edges there."""
-        if any(isinstance(v, _DagRef | _GroupRef | _TaskRef) for v in args.values()):
-            self.unfollowed(f"the call `{code_of(node.func)}`")
+        if any(isinstance(v, _DagRef | _GroupRef | _TaskRef) for v in _flat(args.values())):
+            self.unfollowed(f"the call `{code_of(node.func)}`", args.values())
 
     def is_operator_class(self, cls: _LocalClass) -> bool:
         for base in cls.bases:
@@ -756,14 +899,14 @@ class _Builder(Evaluator):
         return False
 
     def call_imported(self, qualname: str, node: cst.Call, args: _Args) -> Any:
-        if qualname in PARSE_TIME_CALLS:
+        if qualname in PARSE_TIME_CALLS and self.anchor is None:
             # Task code is never interpreted: whatever is called here runs at parse time.
             dag = self.dag_stack[-1].pipeline.id if self.dag_stack else None
             self.parse_time_calls.append(
                 ParseTimeCall(
                     qualname,
                     code_of(node),
-                    self.spans.span(node),
+                    self.span(node),
                     dag if isinstance(dag, str) else None,
                 )
             )
@@ -836,7 +979,7 @@ class _Builder(Evaluator):
                 self.marked_setup_teardown.add(id(receiver.task))
                 # Airflow sets the teardown trigger rule unconditionally.
                 receiver.task.settings["trigger_rule"] = Setting(
-                    _TEARDOWN_TRIGGER_RULE, Provenance.TASK, code_of(node), self.spans.span(node)
+                    _TEARDOWN_TRIGGER_RULE, Provenance.TASK, code_of(node), self.span(node)
                 )
                 if "setups" in args.keywords:
                     self.shift(args.keywords["setups"][0], receiver, node, returns=None)
@@ -860,7 +1003,7 @@ class _Builder(Evaluator):
             upstream_ends = self.endpoints(upstream, leaves=True)
         downstream_ends = self.endpoints(downstream, leaves=False)
         if upstream_ends is None or downstream_ends is None:
-            self.unfollowed(f"the dependency `{code_of(node)}`")
+            self.unfollowed(f"the dependency `{code_of(node)}`", [upstream, downstream])
             return returns
         self.add_edges(upstream_ends, downstream_ends, node)
         return returns
@@ -912,7 +1055,7 @@ class _Builder(Evaluator):
                 if up.dag is not down.dag or up.task is down.task:
                     continue  # Airflow rejects dependencies across DAGs
                 edges = up.dag.pipeline.edges
-                edge = Edge(str(up.task.id), str(down.task.id), self.spans.span(node))
+                edge = Edge(str(up.task.id), str(down.task.id), self.span(node))
                 if edge not in edges:
                     edges.append(edge)
 
@@ -941,7 +1084,7 @@ class _Builder(Evaluator):
             id=dag_id,
             kind=kind,
             file=self.path,
-            span=self.spans.span(node),
+            span=self.span(node),
             framework_version=version,
             target=self.target,
         )
@@ -976,7 +1119,7 @@ class _Builder(Evaluator):
                 source = self.key_source(default_args, name)
                 where = source if source is not None else default_args_arg
                 if where is not None:
-                    span = self.spans.span(where.value if isinstance(where, cst.Arg) else where)
+                    span = self.span(where.value if isinstance(where, cst.Arg) else where)
                     pipeline.misplaced_dag_arguments.append((name, span))
         dag = _Dag(pipeline, default_args, default_args_arg, version)
         self.dags.append(dag)
@@ -984,10 +1127,15 @@ class _Builder(Evaluator):
 
     def call_dag_function(self, dag_function: _DagFunction, node: cst.Call, args: _Args) -> Any:
         function = dag_function.function
+        with self.entering(function, node):
+            return self.run_dag_function(dag_function, args)
+
+    def run_dag_function(self, dag_function: _DagFunction, args: _Args) -> Any:
+        function = dag_function.function
         ref = self.create_dag(
             function.node.name,
             "dag-decorator",
-            self.call_args(dag_function.decorator_args).named("dag_id"),
+            self.decorator_args(function, dag_function.decorator_args).named("dag_id"),
             name=function.node.name.value,
         )
         docstring = function.node.get_docstring()
@@ -995,7 +1143,7 @@ class _Builder(Evaluator):
         if docstring and doc_md.provenance is Provenance.DEFAULT:
             # @dag uses the function's docstring as the DAG's documentation.
             ref.dag.pipeline.settings["doc_md"] = Setting(
-                docstring, Provenance.DECORATOR, "docstring", self.spans.span(function.node.name)
+                docstring, Provenance.DECORATOR, "docstring", self.span(function.node.name)
             )
         saved = self.dag_stack, self.group_stack
         self.dag_stack, self.group_stack = [*self.dag_stack, ref.dag], []
@@ -1016,7 +1164,7 @@ class _Builder(Evaluator):
             function.node.name.value,
             decorator,
             TaskKind.PYTHON,
-            self.spans.span(function.node.name),
+            self.span(function.node.name),
             callable=function.node.name.value,
         )
         task.settings = self.task_settings(ref.dag, None, {}, {}, evaluated.opaque, task.kind)
@@ -1046,7 +1194,7 @@ class _Builder(Evaluator):
         group = _Group(dag, full_id, prefix is not False, default_args, default_args_arg, parent)
         dag.groups[full_id] = group
         dag.pipeline.groups.append(
-            TaskGroup(full_id, self.spans.span(node), parent.full_id if parent else None)
+            TaskGroup(full_id, self.span(node), parent.full_id if parent else None)
         )
         return _GroupRef(group)
 
@@ -1054,18 +1202,19 @@ class _Builder(Evaluator):
         self, group_function: _GroupFunction, node: cst.Call, args: _Args
     ) -> Any:
         function = group_function.function
-        ref = self.create_group(
-            node,
-            self.call_args(group_function.decorator_args).named("group_id"),
-            name=function.node.name.value,
-        )
-        if not isinstance(ref, _GroupRef):
-            return ref
-        self.group_stack = [*self.group_stack, ref.group]
-        try:
-            returned = self.run_function(function, args)
-        finally:
-            self.group_stack = self.group_stack[:-1]
+        with self.entering(function, node):
+            ref = self.create_group(
+                node,
+                self.decorator_args(function, group_function.decorator_args).named("group_id"),
+                name=function.node.name.value,
+            )
+            if not isinstance(ref, _GroupRef):
+                return ref
+            self.group_stack = [*self.group_stack, ref.group]
+            try:
+                returned = self.run_function(function, args)
+            finally:
+                self.group_stack = self.group_stack[:-1]
         # Like Airflow: a group function that returns a task stands for that task.
         return returned if returned is not None else ref
 
@@ -1086,12 +1235,12 @@ class _Builder(Evaluator):
             task_id = Unknown(_text_of(keywords, "task_id"))
             dag.pipeline.mark_incomplete("a task id that cannot be resolved")
         kind = task_kind(operator)
-        task = Task(task_id, operator, kind, self.spans.span(node), mapped=mapped)
+        task = Task(task_id, operator, kind, self.span(node), mapped=mapped)
         task.reaches_out = not controls_only(operator)
         task.callable = _callable_name(keywords)
         for name, (value, arg) in keywords.items():
             if isinstance(value, WallClock) and name not in ("start_date", "end_date"):
-                task.clock_reads.append(ClockRead(value.text, self.spans.span(arg.value), True))
+                task.clock_reads.append(ClockRead(value.text, self.span(arg.value), True))
         python_callable = keywords.get("python_callable", (None, None))[0]
         if isinstance(python_callable, _Function):
             task.clock_reads.extend(self.clock_reads_in(python_callable))
@@ -1118,10 +1267,16 @@ class _Builder(Evaluator):
 
     def call_task_function(self, function: _TaskFunction, node: cst.Call, *, mapped: bool) -> Any:
         call = self.call_args(function.call_args).merged(self.call_args(node.args))
+        with self.entering(function.function, node):
+            return self.create_task_function_task(function, node, call, mapped=mapped)
+
+    def create_task_function_task(
+        self, function: _TaskFunction, node: cst.Call, call: _Args, *, mapped: bool
+    ) -> Any:
         dag = self.dag_from_keywords(call.keywords)
         if dag is None:
             return Unknown(code_of(node))
-        decorator = self.call_args(function.decorator_args)
+        decorator = self.decorator_args(function.function, function.decorator_args)
         group = self.current_group(dag, call.keywords)
         label = _first_keyword("task_id", call, decorator)
         if label is None:
@@ -1131,7 +1286,7 @@ class _Builder(Evaluator):
             return Unknown(code_of(node))
         task_id = _unique_id(group.child_id(label) if group else label, _task_ids(dag))
         kind = task_kind(function.operator)
-        task = Task(task_id, function.operator, kind, self.spans.span(node), mapped=mapped)
+        task = Task(task_id, function.operator, kind, self.span(node), mapped=mapped)
         task.reaches_out = not controls_only(function.operator) and self.body_reaches_out(function)
         task.callable = function.function.node.name.value
         task.clock_reads.extend(self.clock_reads_in(function.function))
@@ -1142,7 +1297,9 @@ class _Builder(Evaluator):
         docstring = function.function.node.get_docstring(clean=False)
         if doc_md.provenance is Provenance.DEFAULT and docstring and not mapped:
             # A TaskFlow task without doc_md is documented by its docstring (not once mapped).
-            task.settings["doc_md"] = Setting(docstring, Provenance.DECORATOR, "docstring")
+            task.settings["doc_md"] = Setting(
+                docstring, Provenance.DECORATOR, "docstring", self.span(function.function.node.name)
+            )
         trigger_rule = task.settings["trigger_rule"]
         if (
             function.operator.endswith(".teardown")
@@ -1155,6 +1312,7 @@ class _Builder(Evaluator):
 
     def add_task(self, dag: _Dag, group: _Group | None, task: Task) -> _TaskRef:
         task.group = group.full_id if group else None
+        task.created_in = self.anchor_origin
         dag.pipeline.tasks.append(task)
         ref = _TaskRef(dag, task)
         if isinstance(task.id, str):
@@ -1225,10 +1383,10 @@ class _Builder(Evaluator):
                 value = default_args[name]
                 source = self.key_source(default_args, name)
                 if source is not None:
-                    text, span = code_of(source), self.spans.span(source)
+                    text, span = code_of(source), self.span(source)
                 else:  # written in another module: point at the default_args argument
                     text = _literal_text(value)
-                    span = self.spans.span(arg.value) if arg is not None else None
+                    span = self.span(arg.value) if arg is not None else None
                 return Setting(_setting_value(value, text), Provenance.DEFAULT_ARGS, text, span)
         return Setting(default, Provenance.DEFAULT)
 
@@ -1244,7 +1402,7 @@ class _Builder(Evaluator):
 
     def setting_from_arg(self, value: Any, arg: cst.Arg, provenance: Provenance) -> Setting:
         text = code_of(arg.value)
-        return Setting(_setting_value(value, text), provenance, text, self.spans.span(arg.value))
+        return Setting(_setting_value(value, text), provenance, text, self.span(arg.value))
 
     # -- plain functions --------------------------------------------------------------------
 
@@ -1252,7 +1410,8 @@ class _Builder(Evaluator):
         if self.call_depth >= _MAX_CALL_DEPTH:
             self.unfollowed(f"the call `{code_of(node.func)}`")
             return Unknown(code_of(node))
-        return self.run_function(function, args)
+        with self.entering(function, node):
+            return self.run_function(function, args)
 
     def run_function(self, function: _Function, args: _Args) -> Any:
         """Interpret a function body with its parameters bound to the call's arguments."""
@@ -1404,6 +1563,30 @@ def _unique_id(candidate: str, taken: set[str]) -> str:
     pattern = re.compile(rf"^{re.escape(core)}__(\d+)$")
     suffixes = [int(m.group(1)) for taken_id in taken if (m := pattern.match(taken_id))]
     return f"{core}__{max(suffixes) + 1 if suffixes else 1}"
+
+
+def _flat(values: Any) -> Iterator[Any]:
+    """A value and, for a list, tuple, set or dict, every value inside it."""
+    yield values
+    if isinstance(values, list | tuple | set):
+        for value in values:
+            yield from _flat(value)
+    elif isinstance(values, dict):
+        for value in values.values():
+            yield from _flat(value)
+
+
+class _NameFinder(Walker):
+    def __init__(self) -> None:
+        self.names: set[str] = set()
+        self.keywords: set[str] = set()
+
+    def visit_Name(self, node: cst.Name) -> None:
+        self.names.add(node.value)
+
+    def visit_Arg(self, node: cst.Arg) -> None:
+        if node.keyword is not None:
+            self.keywords.add(node.keyword.value)
 
 
 def _task_refs_in(values: Any) -> Iterator[_TaskRef]:

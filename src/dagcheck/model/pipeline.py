@@ -134,6 +134,10 @@ class Task:
     # Prefect: a task defined in another file of the tree, as "path:name". Its findings are
     # its definition's: reported once for the run, at the first call, not once per flow.
     origin: str | None = None
+    # Airflow: the function of another module of the tree ("path:name") whose code creates
+    # the task (an imported @task or operator factory). The task's span is the call here
+    # that reaches it; its syntax is elsewhere, so fixes leave it alone.
+    created_in: str | None = None
 
     def setting(self, name: str) -> Setting | None:
         return self.settings.get(name)
@@ -351,6 +355,9 @@ class SourceFile:
     prefect_1: Span | None = None
     # The version the file was read for, by framework (what its file rules depend on).
     targets: dict[str, TargetVersion] = field(default_factory=dict)
+    # Module-level code that may make DAGs and was not followed (DAGs generated at import
+    # from files, a database, an API): the file may define DAGs the model does not show.
+    incomplete_reasons: list[str] = field(default_factory=list)
 
 
 def to_jsonable(value: Any) -> Any:

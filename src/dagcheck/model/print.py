@@ -24,6 +24,7 @@ def write_model_json(models: list[FileModel], out: TextIO) -> None:
                 "pipelines": [pipeline_as_dict(p) for p in m.pipelines],
                 "deployments": [deployment_as_dict(d) for d in m.deployments],
                 "findings": [finding_as_dict(f) for f in m.findings],
+                "incomplete_reasons": list(m.incomplete_reasons),
             }
             for m in models
         ],
@@ -39,6 +40,11 @@ def write_model_text(models: list[FileModel], out: TextIO, *, show_defaults: boo
         for finding in model.findings:
             location = f"{path}:{finding.span.line}:{finding.span.column}"
             out.write(f"{location}: {finding.code} {finding.message}\n")
+        for reason in model.incomplete_reasons:
+            out.write(
+                f"{path}: incomplete: DAGs may be made at import time: {reason} "
+                "(--engine dagbag loads them)\n"
+            )
         for pipeline in model.pipelines:
             title = f"{pipeline.framework} {_name(pipeline.id)} ({pipeline.kind})"
             out.write(f"{path}:{pipeline.span.line}: {title}\n")
@@ -59,7 +65,7 @@ def write_model_text(models: list[FileModel], out: TextIO, *, show_defaults: boo
                     out.write(f"    {edge.upstream} >> {edge.downstream}\n")
         for deployment in model.deployments:
             _write_deployment(deployment, out, show_defaults)
-        if not model.pipelines and not model.deployments and not model.findings:
+        if not (model.pipelines or model.deployments or model.findings or model.incomplete_reasons):
             out.write(f"{path}: no pipelines\n")
 
 

@@ -156,6 +156,7 @@ class ModuleConstants:
     def __init__(self, roots: list[Path], scopes: dict[Any, Scope | None]) -> None:
         self.roots = roots
         self.scopes = scopes
+        self._found: dict[str, Path | None] = {}
 
     def lookup(self, qualname: str) -> Any:
         module, _, name = qualname.rpartition(".")
@@ -186,6 +187,11 @@ class ModuleConstants:
     def find(self, module: str) -> Path | None:
         """The file of a module of the scanned tree, if it is one: a regular file, or a link to
         one inside the scan root (never a link out of the tree, a FIFO or a loop)."""
+        if module not in self._found:
+            self._found[module] = self._find(module)
+        return self._found[module]
+
+    def _find(self, module: str) -> Path | None:
         relative = Path(*module.split("."))
         for root in self.roots:
             for candidate in (root / relative.with_suffix(".py"), root / relative / "__init__.py"):
