@@ -13,7 +13,7 @@ import pytest
 from cli_runner import dagcheck
 
 from dagcheck.config import RuleOptions
-from dagcheck.engine import Options
+from dagcheck.engine import Options, check_source
 from dagcheck.fixes import Edit, Fix, Source
 from dagcheck.fixes.apply import fix_file
 
@@ -828,3 +828,36 @@ def test_start_date_fix_defaults_to_the_first_of_this_month_in_utc(tmp_path: Pat
     today = dt.datetime.now(dt.timezone.utc).date()
     fixed = policy_fixed_text(tmp_path, source, "DC101", RuleOptions())
     assert f'pendulum.datetime({today.year}, {today.month}, 1, tz="UTC")' in fixed
+
+
+def test_a_task_made_in_another_module_is_reported_at_its_call_and_not_fixed_there(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "common").mkdir()
+    (tmp_path / "common" / "__init__.py").write_text("")
+    (tmp_path / "common" / "sensors.py").write_text(
+        textwrap.dedent(
+            """\
+            from airflow.providers.standard.sensors.filesystem import FileSensor
+
+
+            def wait_for(dag, path):
+                return FileSensor(task_id="wait", filepath=path, dag=dag)
+            """
+        )
+    )
+    source = """\
+        from airflow.sdk import DAG
+
+        from common.sensors import wait_for
+
+        with DAG("d", schedule=None) as dag:
+            wait_for(dag, "/data/ready")
+        """
+    path = tmp_path / "pipeline.py"
+    path.write_text(textwrap.dedent(source))
+    model = check_source(path, path.read_bytes(), Options(select=("DC403",)))
+    assert model is not None
+    assert [(f.code, f.task, f.span.line) for f in model.findings] == [("DC403", "wait", 6)]
+    # The call is not the sensor: mode= written there would go to wait_for, not FileSensor.
+    assert fixed_text(tmp_path, source, "DC403", unsafe=True) == textwrap.dedent(source)
