@@ -613,6 +613,27 @@ EXACT_OR_INCOMPLETE_CASES = [
     pytest.param(
         dag_source(
             """
+            import json
+            import os
+
+            with DAG("linked_after_block", schedule=None, start_date=datetime(2024, 1, 1)) as dag:
+                start = EmptyOperator(task_id="start")
+
+            for name in json.loads(os.environ.get("EXTRA_TASKS", '["audit"]')):
+                start >> EmptyOperator(task_id=f"extra_{name}", dag=dag)
+            """
+        ),
+        ExpectedDag(
+            dag_id="linked_after_block",
+            kind="dag-context",
+            tasks={"start": EMPTY, "extra_audit": EMPTY},
+            edges=["start >> extra_audit"],
+        ),
+        id="tasks-added-after-the-with-block-in-a-loop-not-followed",
+    ),
+    pytest.param(
+        dag_source(
+            """
             def add_quality_check(table: str) -> BashOperator:
                 return BashOperator(task_id=f"check_{table}", bash_command=f"echo {table}")
 

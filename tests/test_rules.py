@@ -652,6 +652,24 @@ def test_a_value_inherited_from_default_args_is_reported_once_where_it_is_writte
     assert (finding.span.line - FIRST_LINE + 1, finding.task) == (2, None)
 
 
+def test_tasks_of_a_dag_followed_in_part_are_one_finding_saying_so(tmp_path: Path) -> None:
+    found = findings(
+        tmp_path,
+        """
+        with DAG("ledger", schedule="@daily", start_date=datetime(2024, 1, 1)):
+            BashOperator(task_id="a", bash_command="a.sh")
+            BashOperator(task_id="b", bash_command="b.sh")
+            for table in json.loads(os.environ["TABLES"]):
+                BashOperator(task_id=table, bash_command="c.sh")
+        """,
+        "DC201,DC401",
+    )
+    assert [(f.code, f.task, f.message.split(" has ")[0]) for f in found] == [
+        ("DC201", None, "none of the 2 tasks of DAG 'ledger' that dagcheck could follow"),
+        ("DC401", None, "none of the 2 tasks of DAG 'ledger' that dagcheck could follow"),
+    ]
+
+
 def test_duplicate_dag_id_across_files_is_reported_on_the_later_file(tmp_path: Path) -> None:
     dag = 'with DAG("sales_daily", schedule="@daily", start_date=datetime(2024, 1, 1)):\n'
     source = f"{HEADER}\n{dag}    pass\n"

@@ -220,6 +220,14 @@ _DAG_ONLY_ARGUMENTS = frozenset(
 _DAG_KEYWORDS_KEPT = {"schedule_interval", "timetable", "concurrency", "default_args"}
 _MAX_CALL_DEPTH = 8
 
+# Builtins that read or render what they are given and never add tasks or edges.
+_READING_BUILTINS = frozenset(
+    {"str", "repr", "len", "print", "format", "isinstance", "bool", "id", "hash", "type"}
+)
+
+# Where the node ids of other modules' trees are kept, in ModuleConstants.scopes.
+_FOREIGN_NODES = ("airflow-foreign-nodes",)
+
 # Import roots that are never modules of the scanned tree: not looked for there.
 _NOT_THE_TREE = frozenset(sys.stdlib_module_names) | {"airflow", "pendulum", "prefect"}
 
@@ -466,7 +474,15 @@ class _Builder(Evaluator):
     def span(self, node: cst.CSTNode) -> Span:
         """The span of a node of this file; of the call that reached it for a node of
         another module's code."""
-        return self.spans.span(self.anchor if self.anchor is not None else node)
+        if self.anchor is not None and id(node) in self.foreign_nodes():
+            return self.spans.span(self.anchor)
+        return self.spans.span(node)
+
+    def foreign_nodes(self) -> set[int]:
+        """The nodes of the other modules read so far (their trees are kept, so the ids
+        stay theirs)."""
+        scopes = self.constants.scopes if self.constants else {}
+        return scopes.setdefault(_FOREIGN_NODES, set())  # type: ignore[return-value]
 
     @contextlib.contextmanager
     def entering(self, function: _Function, call: cst.CSTNode) -> Iterator[None]:
@@ -775,6 +791,8 @@ class _Builder(Evaluator):
             except (UnreadableFile, cst.ParserSyntaxError, SyntaxError, ValueError, LookupError):
                 return None  # (LookupError, ValueError: an unknown or wrong coding line)
             package = module if path.name == "__init__.py" else module.rpartition(".")[0]
+            scopes[("airflow-tree", path)] = tree  # type: ignore[assignment]
+            _NodeIds(self.foreign_nodes()).walk(tree)
             other = _Builder(path, SpanTable(), self.constants, package, self.target)  # type: ignore[arg-type]
             other.source, other.target = source, self.target
             other.target_airflow = self.target_airflow
@@ -886,7 +904,14 @@ class _Builder(Evaluator):
         return value
 
     def passed_to_unknown_code(self, node: cst.Call, args: _Args) -> None:
-        """A DAG, group or task handed to code we cannot follow may get tasks or edges there."""
+        """A DAG, group or task handed to code we cannot follow may get tasks or edges there
+        (not to a builtin that only reads or renders it: ``str(XComArg(task))``)."""
+        if isinstance(node.func, cst.Name) and node.func.value in _READING_BUILTINS:
+            bound = self.scope.lookup(node.func.value)
+            if bound == Unknown(node.func.value) or (
+                isinstance(bound, ImportedName) and bound.qualname == f"builtins.{node.func.value}"
+            ):
+                return
         if any(isinstance(v, _DagRef | _GroupRef | _TaskRef) for v in _flat(args.values())):
             self.unfollowed(f"the call `{code_of(node.func)}`", args.values())
 
@@ -927,6 +952,11 @@ class _Builder(Evaluator):
             return None
         if qualname in _LABELS:
             return _Label()
+        if qualname.endswith(".XComArg") and qualname.startswith("airflow."):
+            # XComArg(task, key=...): that task's output, as task.output is.
+            first = args.positional[0][0] if args.positional else None
+            if isinstance(first, _TaskRef):
+                return first
         if _is_task_decorator(qualname) or qualname in _SETUP_TEARDOWN_DECORATORS:
             # task(fn) / task.bash(fn): the call form of the decorator.
             if args.positional and isinstance(args.positional[0][0], _Function):
@@ -1574,6 +1604,15 @@ def _flat(values: Any) -> Iterator[Any]:
     elif isinstance(values, dict):
         for value in values.values():
             yield from _flat(value)
+
+
+class _NodeIds(Walker):
+    def __init__(self, ids: set[int]) -> None:
+        self.ids = ids
+
+    def walk(self, node: cst.CSTNode) -> None:
+        self.ids.add(id(node))
+        super().walk(node)
 
 
 class _NameFinder(Walker):

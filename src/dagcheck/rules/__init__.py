@@ -178,10 +178,11 @@ def one_per_definition(tasks: list[Task]) -> list[Task]:
 
 
 def unset_on_every_task(pipeline: Pipeline, tasks: list[Task], name: str, default: object) -> bool:
-    """Whether a setting is left at Airflow's default on every one of several tasks of a
-    complete pipeline: one finding on the DAG (fixed in default_args) says it better than
-    one per task."""
-    if len(tasks) < 2 or not pipeline.complete:
+    """Whether a setting is left at Airflow's default on every one of several tasks: one
+    finding on the DAG (fixed in default_args) says it better than one per task. In a DAG
+    the model could not follow in full, it speaks of the tasks it could (see
+    :func:`followed_tasks`)."""
+    if len(tasks) < 2:
         return False
     for task in tasks:
         setting = task.setting(name)
@@ -190,6 +191,14 @@ def unset_on_every_task(pipeline: Pipeline, tasks: list[Task], name: str, defaul
         if setting.value != default:
             return False
     return True
+
+
+def tasks_of(pipeline: Pipeline, count: int, kind: str = "") -> str:
+    """ "3 tasks of DAG 'x'" ("3 retrying tasks of ..."), "... that dagcheck could follow"
+    in a pipeline it could not follow in full."""
+    tasks = f"{count} {kind} tasks" if kind else f"{count} tasks"
+    followed = "" if pipeline.complete else " that dagcheck could follow"
+    return f"{tasks} of {describe(pipeline)}{followed}"
 
 
 def by_origin(

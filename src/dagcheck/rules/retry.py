@@ -28,6 +28,7 @@ from dagcheck.rules import (
     retries_at_least_once,
     rule,
     shared_value_report,
+    tasks_of,
     unset_on_every_task,
 )
 
@@ -50,7 +51,8 @@ def task_without_retries(pipeline: Pipeline, policy: RuleOptions) -> Iterator[Re
     if unset_on_every_task(pipeline, tasks, "retries", 0):
         yield Report(
             pipeline.span,
-            f"none of the {len(tasks)} tasks of {describe(pipeline)} has retries (none on the "
+            f"none of the {tasks_of(pipeline, len(tasks))} has "
+            "retries (none on the "
             "tasks or in default_args); set retries >= 1 in default_args",
         )
         return
@@ -125,7 +127,8 @@ def retries_without_backoff(pipeline: Pipeline, policy: RuleOptions) -> Iterator
     if unset_on_every_task(pipeline, tasks, "retry_exponential_backoff", False):
         yield Report(
             pipeline.span,
-            f"the {len(tasks)} retrying tasks of {describe(pipeline)} retry at a fixed delay; "
+            f"the {tasks_of(pipeline, len(tasks), 'retrying')} "
+            "retry at a fixed delay; "
             "retry_exponential_backoff=True in default_args spaces retries out while a "
             "dependency recovers",
         )

@@ -14,6 +14,7 @@ from dagcheck.rules import (
     file_rule,
     one_per_definition,
     rule,
+    tasks_of,
     unset_on_every_task,
 )
 
@@ -36,7 +37,8 @@ def task_without_execution_timeout(pipeline: Pipeline, policy: RuleOptions) -> I
     if unset_on_every_task(pipeline, tasks, "execution_timeout", None):
         yield Report(
             pipeline.span,
-            f"none of the {len(tasks)} tasks of {describe(pipeline)} has an execution_timeout:"
+            f"none of the {tasks_of(pipeline, len(tasks))} has an "
+            "execution_timeout:"
             " a hung run holds its worker slot forever; set execution_timeout in default_args",
         )
         return
