@@ -47,6 +47,60 @@ def located(found: list[Finding]) -> list[str]:
 CASES = [
     pytest.param(
         """
+        from airflow.sdk import task
+
+        @task
+        def push(rows):
+            "Push the rows."
+            try:
+                requests.post("https://example.com/rows", json=rows, timeout=30)
+            except Exception:
+                print("not pushed")
+
+        @task
+        def push_or_fail(rows):
+            try:
+                requests.post("https://example.com/rows", json=rows, timeout=30)
+            except (ValueError, Exception):
+                print("not pushed")
+                raise
+
+        @task
+        def push_narrowly(rows):
+            try:
+                requests.post("https://example.com/rows", json=rows, timeout=30)
+            except requests.Timeout:
+                print("slow")
+
+        @task
+        def api_is_up() -> bool:
+            try:
+                return requests.get("https://example.com/health", timeout=5).ok
+            except Exception:
+                return False
+
+        @task
+        def push_then_check(rows):
+            try:
+                requests.post("https://example.com/rows", json=rows, timeout=30)
+            except Exception:
+                print("not pushed")
+            requests.get("https://example.com/check", timeout=30)
+
+        with DAG("d", schedule="@daily", start_date=datetime(2024, 1, 1),
+                 default_args={"execution_timeout": timedelta(minutes=10)}):
+            push([1])
+            push_or_fail([1])
+            push_narrowly([1])
+            api_is_up()
+            push_then_check([1])
+        """,
+        "DC201,DC605",
+        ["DC201 41", "DC605 43"],  # DC201: the other four, as one DAG finding
+        id="DC605-a-task-that-swallows-every-failure-is-not-asked-for-retries",
+    ),
+    pytest.param(
+        """
         with DAG("d", schedule="@daily", start_date=datetime(2024, 1, 1)):
             for table in json.loads(os.environ["TABLES"]):
                 BashOperator(task_id=f"load_{table}", bash_command="load.sh",

@@ -31,6 +31,7 @@ from dagcheck.model.code import (
     is_placeholder,
     literal_parts,
     looks_like_secret,
+    swallows_failures,
 )
 from dagcheck.model.pipeline import (
     ClockRead,
@@ -1274,6 +1275,11 @@ class _Builder(Evaluator):
         python_callable = keywords.get("python_callable", (None, None))[0]
         if isinstance(python_callable, _Function):
             task.clock_reads.extend(self.clock_reads_in(python_callable))
+            task.swallows_failures = (
+                kind is TaskKind.PYTHON
+                and not controls_only(operator)
+                and swallows_failures(python_callable.node)
+            )
         task.settings = self.task_settings(dag, group, keywords, {}, args.opaque, kind)
         if "sql" in keywords:  # what a SQL operator runs: idempotency and injection rules
             value, arg = keywords["sql"]
@@ -1320,6 +1326,12 @@ class _Builder(Evaluator):
         task.reaches_out = not controls_only(function.operator) and self.body_reaches_out(function)
         task.callable = function.function.node.name.value
         task.clock_reads.extend(self.clock_reads_in(function.function))
+        # Only where the body is the task's Python (not @task.bash's command builder, say).
+        task.swallows_failures = (
+            kind is TaskKind.PYTHON
+            and not controls_only(function.operator)
+            and swallows_failures(function.function.node)
+        )
         task.settings = self.task_settings(
             dag, group, call.keywords, decorator.keywords, call.opaque or decorator.opaque, kind
         )

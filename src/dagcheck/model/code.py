@@ -17,6 +17,7 @@ from dagcheck.model.values import (
     Scope,
     Walker,
     bind_import,
+    code_of,
     literal_value,
     qualname_in,
 )
@@ -400,3 +401,80 @@ def body_reaches_out(function: cst.FunctionDef, scope: Scope) -> bool:
     finder = OutsideCallFinder(scope)
     finder.walk(function.body)
     return finder.reaches_out
+
+
+# What a handler that catches everything names: ``except:``, ``except Exception``,
+# ``except BaseException`` (also in a tuple).
+_EVERYTHING = frozenset({"Exception", "BaseException"})
+# Calls that still end the task in failure from inside a handler.
+_FAILING_CALLS = frozenset({"sys.exit", "exit", "os._exit", "pytest.fail"})
+
+
+def swallows_failures(function: cst.FunctionDef) -> bool:
+    """Whether a function's whole body is one ``try`` whose handler catches every exception
+    and never raises: whatever fails inside, the call returns normally (the task succeeds).
+    A docstring before the ``try`` is allowed; anything else (code that may fail outside the
+    ``try``, a ``finally`` that raises, a handler that re-raises or exits) is not this. Nor
+    is a check that answers with a bool (``-> bool``, or ``return False`` from the handler):
+    its caller is told, and decides."""
+    returns = function.returns.annotation if function.returns is not None else None
+    if isinstance(returns, cst.Name) and returns.value == "bool":
+        return False
+    body = list(function.body.body) if isinstance(function.body, cst.IndentedBlock) else []
+    if body and _is_docstring(body[0]):
+        body = body[1:]
+    if len(body) != 1 or not isinstance(body[0], cst.Try):
+        return False
+    statement = body[0]
+    if not any(_catches_everything(handler) for handler in statement.handlers):
+        return False
+    ends_in_failure = _EndsInFailure()
+    for part in (*statement.handlers, statement.orelse, statement.finalbody):
+        if part is not None:
+            ends_in_failure.walk(part)
+    return not ends_in_failure.found
+
+
+def _is_docstring(statement: cst.BaseStatement) -> bool:
+    return (
+        isinstance(statement, cst.SimpleStatementLine)
+        and len(statement.body) == 1
+        and isinstance(statement.body[0], cst.Expr)
+        and isinstance(statement.body[0].value, cst.SimpleString | cst.ConcatenatedString)
+    )
+
+
+def _catches_everything(handler: cst.ExceptHandler) -> bool:
+    if handler.type is None:
+        return True
+    names = handler.type.elements if isinstance(handler.type, cst.Tuple) else [handler.type]
+    for element in names:
+        value = element.value if isinstance(element, cst.Element) else element
+        if isinstance(value, cst.Name) and value.value in _EVERYTHING:
+            return True
+    return False
+
+
+class _EndsInFailure(Walker):
+    """A ``raise`` or an exit in a handler (a nested function's does not count: defining it
+    raises nothing)."""
+
+    def __init__(self) -> None:
+        self.found = False
+
+    def visit_Raise(self, node: cst.Raise) -> None:
+        self.found = True
+
+    def visit_Return(self, node: cst.Return) -> None:
+        if isinstance(node.value, cst.Name) and node.value.value == "False":
+            self.found = True  # a check that says it failed
+
+    def visit_Call(self, node: cst.Call) -> None:
+        if code_of(node.func) in _FAILING_CALLS:
+            self.found = True
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
+        return False
+
+    def visit_Lambda(self, node: cst.Lambda) -> bool:
+        return False

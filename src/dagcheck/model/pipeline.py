@@ -131,6 +131,9 @@ class Task:
     # code the model cannot see). False when it only computes, prints, logs or sleeps: such a
     # task cannot fail transiently or hang on a dependency. Operators always may.
     reaches_out: bool = True
+    # The task's Python is one try whose handler catches every exception and never
+    # re-raises: its work can fail while the task succeeds (a retry never runs).
+    swallows_failures: bool = False
     # Prefect: a task defined in another file of the tree, as "path:name". Its findings are
     # its definition's: reported once for the run, at the first call, not once per flow.
     origin: str | None = None

@@ -34,6 +34,7 @@ from dagcheck.model.code import (
     is_placeholder,
     literal_parts,
     looks_like_secret,
+    swallows_failures,
 )
 from dagcheck.model.pipeline import (
     ClockRead,
@@ -998,6 +999,7 @@ class _Builder(Evaluator):
             writes=facts.writes,
             deployment_runs=facts.deployment_runs,
             reaches_out=facts.reaches_out,
+            swallows_failures=declared.kind == "task" and swallows_failures(declared.function.node),
             origin=f"{declared.origin[0].as_posix()}:{declared.origin[1]}"
             if declared.foreign and declared.origin is not None
             else None,

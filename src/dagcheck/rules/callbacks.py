@@ -15,6 +15,7 @@ from dagcheck.rules import (
     describe_definition,
     describe_tasks,
     file_rule,
+    one_per_definition,
     rule,
     shared_value_report,
 )
@@ -106,4 +107,16 @@ def on_failure_without_on_crashed(pipeline: Pipeline, policy: RuleOptions) -> It
             f"{describe(pipeline)} has on_failure but no on_crashed: when the infrastructure "
             "dies (pod evicted, out of memory, worker lost) the run is Crashed, not Failed, and "
             "on_failure never fires; add the same hook to on_crashed=[...]",
+        )
+
+
+@rule("DC605")
+def failures_swallowed(pipeline: Pipeline, policy: RuleOptions) -> Iterator[Report]:
+    for task in one_per_definition([t for t in pipeline.tasks if t.swallows_failures]):
+        yield Report(
+            task.definition or task.span,
+            f"{describe(pipeline, task)} catches every exception and never re-raises: when "
+            "its work fails the task still succeeds, so it is never retried and nobody is "
+            "told; log and `raise`, or catch only the errors it can handle",
+            task,
         )

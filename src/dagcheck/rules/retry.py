@@ -38,8 +38,13 @@ _NO_WORK = {TaskKind.EMPTY, TaskKind.FLOW}
 
 def _working(tasks: list[Task]) -> list[Task]:
     """The tasks that do work which can fail for a passing reason: not a subflow, not an
-    operator that only steers the run (a branch, a short-circuit, LatestOnly)."""
-    return [task for task in tasks if task.kind not in _NO_WORK and task.reaches_out]
+    operator that only steers the run (a branch, a short-circuit, LatestOnly), not a task
+    that catches every failure itself (it never fails, so it never retries: DC605)."""
+    return [
+        task
+        for task in tasks
+        if task.kind not in _NO_WORK and task.reaches_out and not task.swallows_failures
+    ]
 
 
 @rule("DC201")
