@@ -22,7 +22,6 @@ from typing import Any
 
 import libcst as cst
 
-from dagcheck.discover import UnreadableFile, read_source
 from dagcheck.model.code import (
     CLOCK_WORDS,
     URI_WITH_PASSWORD,
@@ -777,33 +776,14 @@ class _Builder(Evaluator):
         """A function of another module of the scanned tree that may create tasks: an
         ``@task``, ``@task_group`` or ``@dag`` function, or a plain one (a factory that
         builds operators), read by interpreting that module as Airflow would import it."""
-        module, _, name = qualname.rpartition(".")
-        path = self.constants.find(module) if self.constants and module else None
-        if path is None:
+        if self.constants is None:
             return None
-        key = ("airflow", path)
-        scopes = self.constants.scopes  # type: ignore[union-attr]
-        if key not in scopes:
-            scopes[key] = None  # guards against import cycles
-            try:
-                source_bytes = read_source(path)
-                tree = cst.parse_module(source_bytes)
-                source = source_bytes.decode(tree.encoding)
-            except (UnreadableFile, cst.ParserSyntaxError, SyntaxError, ValueError, LookupError):
-                return None  # (LookupError, ValueError: an unknown or wrong coding line)
-            package = module if path.name == "__init__.py" else module.rpartition(".")[0]
-            scopes[("airflow-tree", path)] = tree  # type: ignore[assignment]
-            _NodeIds(self.foreign_nodes()).walk(tree)
-            other = _Builder(path, SpanTable(), self.constants, package, self.target)  # type: ignore[arg-type]
-            other.source, other.target = source, self.target
-            other.target_airflow = self.target_airflow
-            other.reads_clock = CLOCK_WORDS.search(source) is not None
-            other.scope.bind("__file__", path.as_posix())
-            other.scope.bind("__name__", module)  # imported: its __main__ block does not run
-            other.exec_block(tree.body)
-            scopes[key] = other.scope
-        scope = scopes[key]
-        value = scope.names.get(name) if scope is not None else None
+        found = self.constants.interpreted("airflow", qualname, self.interpret_module)
+        if found is None:
+            return None
+        path, scope = found
+        name = qualname.rpartition(".")[2]
+        value = scope.names.get(name)
         origin = f"{path.as_posix()}:{name}"
         if isinstance(value, _Function):
             return replace(value, origin=origin)
@@ -813,6 +793,24 @@ class _Builder(Evaluator):
         if isinstance(value, _GroupFunction | _DagFunction):
             return replace(value, function=replace(value.function, origin=origin))
         return None
+
+    def interpret_module(
+        self, module: str, path: Path, tree: cst.Module, source: str, package: str
+    ) -> Scope:
+        """The names another module of the tree binds, read with a builder of its own (its
+        DAGs are its own file's); its tree is kept, so its node ids stay its own."""
+        constants = self.constants
+        assert constants is not None  # only called through constants.interpreted
+        constants.scopes[("airflow-tree", path)] = tree  # type: ignore[assignment]
+        _NodeIds(self.foreign_nodes()).walk(tree)
+        other = _Builder(path, SpanTable(), constants, package, self.target)
+        other.source, other.target = source, self.target
+        other.target_airflow = self.target_airflow
+        other.reads_clock = CLOCK_WORDS.search(source) is not None
+        other.scope.bind("__file__", path.as_posix())
+        other.scope.bind("__name__", module)  # imported: its __main__ block does not run
+        other.exec_block(tree.body)
+        return other.scope
 
     def subscript(self, base: Any, node: cst.Subscript) -> Any:
         if isinstance(base, _TaskRef):
@@ -1641,14 +1639,7 @@ class _NameFinder(Walker):
 
 
 def _task_refs_in(values: Any) -> Iterator[_TaskRef]:
-    if isinstance(values, _TaskRef):
-        yield values
-    elif isinstance(values, list | tuple | set):
-        for value in values:
-            yield from _task_refs_in(value)
-    elif isinstance(values, dict):
-        for value in values.values():
-            yield from _task_refs_in(value)
+    return (value for value in _flat(values) if isinstance(value, _TaskRef))
 
 
 def _setting_value(value: Any, text: str) -> Any:

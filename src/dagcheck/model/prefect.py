@@ -25,7 +25,6 @@ from typing import Any
 
 import libcst as cst
 
-from dagcheck.discover import UnreadableFile, read_source
 from dagcheck.model.code import (
     CLOCK_WORDS,
     URI_WITH_PASSWORD,
@@ -693,29 +692,27 @@ class _Builder(Evaluator):
     def imported_declaration(self, qualname: str) -> _Declared | None:
         """A task or flow imported from another module of the scanned tree
         (``from pipelines.tasks import load_orders``), read with a builder of its own."""
-        module, _, name = qualname.rpartition(".")
-        path = self.constants.find(module) if self.constants and module else None
-        if path is None:
+        if self.constants is None:
             return None
-        key = ("prefect", path)
-        scopes = self.constants.scopes  # type: ignore[union-attr]
-        if key not in scopes:
-            scopes[key] = None  # guards against import cycles
-            try:
-                tree = cst.parse_module(read_source(path))
-            except (UnreadableFile, cst.ParserSyntaxError, SyntaxError, UnicodeDecodeError):
-                return None
-            package = module if path.name == "__init__.py" else module.rpartition(".")[0]
-            other = _Builder(path, SpanTable(), self.constants, package, self.version)  # type: ignore[arg-type]
-            other.scope.bind("__name__", module)  # imported: its __main__ block does not run
-            other.exec_block(tree.body)
-            scopes[key] = other.scope
-        scope = scopes[key]
-        value = scope.names.get(name) if scope is not None else None
+        found = self.constants.interpreted("prefect", qualname, self.interpret_module)
+        if found is None:
+            return None
+        path, scope = found
+        name = qualname.rpartition(".")[2]
+        value = scope.names.get(name)
         if not isinstance(value, _Declared):
             return None
         value.foreign, value.origin = True, (path, name)
         return value
+
+    def interpret_module(
+        self, module: str, path: Path, tree: cst.Module, source: str, package: str
+    ) -> Scope:
+        """The names another module of the tree binds, read with a builder of its own."""
+        other = _Builder(path, SpanTable(), self.constants, package, self.version)  # type: ignore[arg-type]
+        other.scope.bind("__name__", module)  # imported: its __main__ block does not run
+        other.exec_block(tree.body)
+        return other.scope
 
     def _eval_Await(self, node: cst.Await) -> Any:
         return self.evaluate(node.expression)

@@ -172,17 +172,52 @@ class ModuleConstants:
         if path in self.scopes:
             return self.scopes[path]
         self.scopes[path] = None  # guards against import cycles
-        try:
-            tree = cst.parse_module(read_source(path))
-        except (UnreadableFile, cst.ParserSyntaxError):
+        parsed = self.parse(module, path)
+        if parsed is None:
             return None
+        tree, _, package = parsed
         scope = Scope()
         evaluator = Evaluator(scope, self)
-        package = module if path.name == "__init__.py" else module.rpartition(".")[0]
         for statement in tree.body:
             evaluator.bind_simple_statement(statement, package)
         self.scopes[path] = scope
         return scope
+
+    def interpreted(
+        self,
+        framework: str,
+        qualname: str,
+        interpret: Callable[[str, Path, cst.Module, str, str], Scope],
+    ) -> tuple[Path, Scope] | None:
+        """The file and names of the tree module that defines ``qualname`` (``module.name``),
+        as ``interpret(module, path, tree, source, package)`` reads them, once per framework
+        and run; None if it is no module of the tree, cannot be read, or is being read
+        already (an import cycle)."""
+        module = qualname.rpartition(".")[0]
+        path = self.find(module) if module else None
+        if path is None:
+            return None
+        key = (framework, path)
+        if key not in self.scopes:
+            self.scopes[key] = None  # guards against import cycles
+            parsed = self.parse(module, path)
+            if parsed is not None:
+                self.scopes[key] = interpret(module, path, *parsed)
+        scope = self.scopes[key]
+        return (path, scope) if scope is not None else None
+
+    @staticmethod
+    def parse(module: str, path: Path) -> tuple[cst.Module, str, str] | None:
+        """The tree, source text and package of a module of the tree found at ``path``;
+        None when it cannot be read or does not parse (its names then stay unknown)."""
+        try:
+            source_bytes = read_source(path)
+            tree = cst.parse_module(source_bytes)
+            source = source_bytes.decode(tree.encoding)
+        except (UnreadableFile, cst.ParserSyntaxError, SyntaxError, ValueError, LookupError):
+            return None  # (LookupError, ValueError: an unknown or wrong coding line)
+        package = module if path.name == "__init__.py" else module.rpartition(".")[0]
+        return tree, source, package
 
     def find(self, module: str) -> Path | None:
         """The file of a module of the scanned tree, if it is one: a regular file, or a link to
