@@ -55,6 +55,7 @@ from dagcheck.model.values import (
     Evaluator,
     ImportedName,
     ModuleConstants,
+    NameFinder,
     Scope,
     StringMethod,
     Walker,
@@ -722,11 +723,7 @@ class _Builder(Evaluator):
         if self.dag_stack:
             self.dag_stack[-1].pipeline.mark_incomplete(reason)
             return
-        blamed = {id(ref.dag): ref.dag for ref in _task_refs_in(involved)}
-        blamed.update({id(v.dag): v.dag for v in _flat(involved) if isinstance(v, _DagRef)})
-        blamed.update(
-            {id(v.group.dag): v.group.dag for v in _flat(involved) if isinstance(v, _GroupRef)}
-        )
+        blamed = {id(dag): dag for value in _flat(involved) if (dag := _dag_of(value)) is not None}
         if not blamed and (statement is None or self.may_make_tasks(statement)):
             blamed = {id(dag): dag for dag in self.dags}
             if self.anchor is None and reason not in self.file_unfollowed:
@@ -737,11 +734,11 @@ class _Builder(Evaluator):
     def may_make_tasks(self, statement: cst.CSTNode) -> bool:
         """Whether code names anything that makes or links DAGs and tasks: a DAG, a task,
         a group, a function of the file or tree, an operator or DAG class, ``dag=``."""
-        finder = _NameFinder()
+        finder = NameFinder()
         finder.walk(statement)
         if finder.keywords & {"dag", "dag_id", "task_id", "group_id"}:
             return True
-        for name in finder.names:
+        for name in set(finder.names):
             value = self.scope.lookup(name)
             if isinstance(value, ImportedName):
                 if (
@@ -1625,17 +1622,11 @@ class _NodeIds(Walker):
         super().walk(node)
 
 
-class _NameFinder(Walker):
-    def __init__(self) -> None:
-        self.names: set[str] = set()
-        self.keywords: set[str] = set()
-
-    def visit_Name(self, node: cst.Name) -> None:
-        self.names.add(node.value)
-
-    def visit_Arg(self, node: cst.Arg) -> None:
-        if node.keyword is not None:
-            self.keywords.add(node.keyword.value)
+def _dag_of(value: Any) -> _Dag | None:
+    """The DAG a task, group or DAG reference belongs to."""
+    if isinstance(value, _TaskRef | _DagRef):
+        return value.dag
+    return value.group.dag if isinstance(value, _GroupRef) else None
 
 
 def _task_refs_in(values: Any) -> Iterator[_TaskRef]:

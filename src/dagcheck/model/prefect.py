@@ -62,6 +62,7 @@ from dagcheck.model.values import (
     Evaluator,
     ImportedName,
     ModuleConstants,
+    NameFinder,
     Scope,
     Walker,
     bind_import,
@@ -678,7 +679,7 @@ class _Builder(Evaluator):
         return value
 
     def tasks_named_in(self, node: cst.CSTNode) -> tuple[Task, ...]:
-        finder = _NameFinder()
+        finder = NameFinder()
         finder.walk(node)
         return _unique(t for name in finder.names for t in _tasks_in(self.scope.lookup(name)))
 
@@ -1324,18 +1325,6 @@ class _SecretFinder(Walker):
                 self.builder.secrets.append(
                     HardCodedSecret("uri", match.group("scheme"), span, parts)
                 )
-
-
-class _NameFinder(Walker):
-    def __init__(self) -> None:
-        self.names: list[str] = []
-
-    def visit_Name(self, node: cst.Name) -> None:
-        self.names.append(node.value)
-
-    def visit_Attribute(self, node: cst.Attribute) -> bool:
-        self.walk(node.value)  # `x.attr`: x is a name, attr is not
-        return False
 
 
 # -- helpers ----------------------------------------------------------------------------------

@@ -888,6 +888,25 @@ def _child_fields(node: type) -> tuple[str, ...]:
     )
 
 
+class NameFinder(Walker):
+    """The names code reads (in order, repeated) and the keywords its calls pass."""
+
+    def __init__(self) -> None:
+        self.names: list[str] = []
+        self.keywords: set[str] = set()
+
+    def visit_Name(self, node: cst.Name) -> None:
+        self.names.append(node.value)
+
+    def visit_Attribute(self, node: cst.Attribute) -> bool:
+        self.walk(node.value)  # `x.attr`: x is a name, attr is not
+        return False
+
+    def visit_Arg(self, node: cst.Arg) -> None:
+        if node.keyword is not None:
+            self.keywords.add(node.keyword.value)
+
+
 def contains_call(node: cst.CSTNode) -> bool:
     """Whether code contains any call at all (and so might create tasks or DAGs)."""
     finder = _CallFinder()
