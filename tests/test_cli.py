@@ -21,7 +21,8 @@ CLEAN_DAG = """\
     from airflow.sdk import DAG
     from airflow.providers.standard.operators.bash import BashOperator
 
-    with DAG("nightly_export", schedule="@daily", start_date=pendulum.datetime(2024, 1, 1)):
+    with DAG("nightly_export", schedule="@daily", start_date=pendulum.datetime(2024, 1, 1),
+             max_active_runs=1):
         extract = BashOperator(task_id="extract", bash_command="echo extract", retries=2)
         load = BashOperator(task_id="load", bash_command="echo load")
         extract >> load
@@ -121,13 +122,13 @@ def test_model_json_lists_pipelines_tasks_edges_and_provenance(dags: Path) -> No
     assert tasks["extract"]["settings"]["retries"]["value"] == 2
     assert tasks["extract"]["settings"]["retries"]["provenance"] == "task"
     assert tasks["extract"]["settings"]["retries"]["span"] == {
-        "line": 6,
+        "line": 7,
         "column": 84,
-        "end_line": 6,
+        "end_line": 7,
         "end_column": 85,
     }
     assert tasks["load"]["settings"]["retries"]["provenance"] == "default"
-    assert tasks["extract"]["span"]["line"] == 6
+    assert tasks["extract"]["span"]["line"] == 7
     assert [(e["upstream"], e["downstream"]) for e in pipeline["edges"]] == [("extract", "load")]
 
 
@@ -138,7 +139,7 @@ def test_model_text_shows_explicit_settings_with_provenance(dags: Path) -> None:
     assert lines[0].endswith("nightly_export.py:5: airflow nightly_export (dag-context)")
     assert '  schedule = "@daily"  [dag]' in lines
     assert (
-        "    extract: bash, airflow.providers.standard.operators.bash.BashOperator, line 6" in lines
+        "    extract: bash, airflow.providers.standard.operators.bash.BashOperator, line 7" in lines
     )
     assert "      retries = 2  [task]" in lines
     assert "    extract >> load" in lines
@@ -187,7 +188,7 @@ def test_check_reports_the_checklist_in_rule_order_per_line(dags: Path) -> None:
         "DC401", "DC402", "DC501", "DC502", "DC504", "DC601", "DC702", "DC203", "DC201",
     ]  # fmt: skip
     assert (
-        f"{path}:7:12: DC201 task 'load' in DAG 'nightly_export' has no retries (none on the "
+        f"{path}:8:12: DC201 task 'load' in DAG 'nightly_export' has no retries (none on the "
         "task or in default_args); set retries >= 1"
     ) in lines
     assert lines[-1] == "Found 9 findings (5 warnings, 4 info)."
@@ -276,10 +277,10 @@ def test_full_output_underlines_the_source(dags: Path) -> None:
     result = dagcheck("check", "--output-format", "full", "--select", "DC201", dags)
     path = (dags / "nightly_export.py").as_posix()
     assert result.stdout == (
-        f"{path}:7:12: DC201 task 'load' in DAG 'nightly_export' has no retries (none on the "
+        f"{path}:8:12: DC201 task 'load' in DAG 'nightly_export' has no retries (none on the "
         "task or in default_args); set retries >= 1\n"
         "  |\n"
-        '7 |     load = BashOperator(task_id="load", bash_command="echo load")\n'
+        '8 |     load = BashOperator(task_id="load", bash_command="echo load")\n'
         "  |            " + "^" * 54 + "\n"
         "\n"
         "Found 1 finding (1 warning).\n"

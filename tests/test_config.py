@@ -43,7 +43,7 @@ def test_team_config_is_found_above_the_paths_and_applied(tmp_path: Path) -> Non
         [tool.dagcheck]
         select = ["DC2", "DC5"]
         ignore = ["DC502"]
-        extend-select = ["DC402"]
+        extend-select = ["DC401"]
         min-retries = 3
         required-tags = ["team:*"]
         fail-on = "error"
@@ -58,9 +58,9 @@ def test_team_config_is_found_above_the_paths_and_applied(tmp_path: Path) -> Non
     )
     result = dagcheck("check", "dags", cwd=tmp_path)
     assert codes_by_file(result.stdout) == {
-        "sales.py": ["DC402", "DC504", "DC503", "DC203", "DC202"]
+        "sales.py": ["DC504", "DC503", "DC203", "DC401", "DC202"]
     }
-    assert result.stdout.splitlines()[-1] == "Found 5 findings (1 error, 1 warning, 3 info)."
+    assert result.stdout.splitlines()[-1] == "Found 5 findings (1 error, 2 warnings, 2 info)."
     assert result.returncode == 1  # DC202 raised to error, fail-on = error
     assert dags.exists()
 

@@ -348,6 +348,7 @@ UNSAFE_FIXED = [
             "d",
             schedule="@daily",
             start_date=datetime(2024, 1, 1),
+            max_active_runs=1,
             default_args=default_args
         ):
             BashOperator(task_id="a", bash_command="a")
@@ -363,6 +364,7 @@ UNSAFE_FIXED = [
             "d",
             schedule="@daily",
             start_date=datetime(2024, 1, 1),
+            max_active_runs=1,
             default_args=default_args,
             dagrun_timeout=timedelta(hours=6),
         ):
@@ -389,6 +391,8 @@ UNSAFE_FIXED = [
         )
         def etl():
             load(extract())
+
+        etl.serve(name="etl", concurrency_limit=1)
         """,
         """\
         import prefect
@@ -408,6 +412,8 @@ UNSAFE_FIXED = [
         )
         def etl():
             load(extract())
+
+        etl.serve(name="etl", concurrency_limit=1)
         """,
         "DC201,DC401,DC402",
         id="prefect-retries-and-timeouts-on-the-decorators",
@@ -418,6 +424,21 @@ UNSAFE_FIXED = [
 @pytest.mark.parametrize(("source", "expected", "select"), UNSAFE_FIXED)
 def test_unsafe_fix(tmp_path: Path, source: str, expected: str, select: str) -> None:
     assert fixed_text(tmp_path, source, select, unsafe=True) == textwrap.dedent(expected)
+
+
+def test_a_flow_limited_in_prefect_yaml_is_fixed_like_check_reports_it(tmp_path: Path) -> None:
+    # The limit that makes the stuck run matter is in prefect.yaml, not in the flow's file.
+    (tmp_path / ".git").mkdir()
+    (tmp_path / "prefect.yaml").write_text(
+        "deployments:\n- name: etl\n  entrypoint: flows/pipeline.py:etl\n  concurrency_limit: 1\n"
+    )
+    (tmp_path / "flows").mkdir()
+    source = (
+        "import requests\nfrom prefect import flow\n\n\n@flow\ndef etl():\n    requests.get('u')\n"
+    )
+    expected = source.replace("@flow\n", "@flow(timeout_seconds=3600)\n")
+    assert fixed_text(tmp_path / "flows", source, "DC402", unsafe=True) == expected
+    assert fixed_text(tmp_path / "flows", source, "DC402") == source  # the fix is unsafe
 
 
 def test_select_decides_which_fixes_apply(tmp_path: Path) -> None:

@@ -165,10 +165,34 @@ CASES = [
         def etl():
             load(extract())
             child()
+
+        etl.serve(name="etl-hourly", cron="0 * * * *", concurrency_limit=1)
         """,
         "DC401,DC402",
         ["DC401 1", "DC402 11"],  # child runs only inside etl, whose timeout bounds it
         id="DC401-DC402-missing-timeouts-a-subflow-answers-to-its-parent",
+    ),
+    pytest.param(
+        """
+        @flow
+        def one_at_a_time(): call_api()
+
+        @flow
+        def unlimited(): call_api()
+
+        @flow
+        def limit_of_three(): call_api()
+
+        @flow
+        def never_deployed(): call_api()
+
+        one_at_a_time.serve(name="a", concurrency_limit=1)
+        unlimited.serve(name="b", cron="0 * * * *")
+        limit_of_three.serve(name="c", concurrency_limit=3)
+        """,
+        "DC402",
+        ["DC402 1"],
+        id="DC402-only-flows-whose-deployment-runs-one-at-a-time",
     ),
     pytest.param(
         """
@@ -489,6 +513,8 @@ def test_messages_name_the_flow_the_task_and_prefect_parameters(tmp_path: Path) 
     def etl():
         extract()
         extract()
+
+    etl.serve(name="daily-sales", concurrency_limit=1)
     """
     [no_retries] = findings(tmp_path, body, "DC201")
     assert no_retries.message.startswith("task 'extract' in flow 'daily-sales' has no retries")
@@ -533,6 +559,28 @@ def test_prefect_yaml_findings_point_at_the_yaml_lines(tmp_path: Path) -> None:
         ("prefect.yaml", "DC505", 3, "etl"),
         ("prefect.yaml", "DC705", 6, "etl"),
     }
+
+
+def test_a_concurrency_limit_in_prefect_yaml_makes_a_stuck_run_block(tmp_path: Path) -> None:
+    (tmp_path / "prefect.yaml").write_text(
+        "deployments:\n"
+        "- name: etl-prod\n"
+        "  entrypoint: flows.py:etl\n"
+        "  concurrency_limit:\n"
+        "    limit: 1\n"
+        "    collision_strategy: ENQUEUE\n"
+        "- name: sync-prod\n"
+        "  entrypoint: flows.py:sync\n"
+    )
+    (tmp_path / "flows.py").write_text(
+        "import requests\nfrom prefect import flow\n\n\n"
+        "@flow\ndef etl():\n    requests.get('https://api.example.com/a')\n\n\n"
+        "@flow\ndef sync():\n    requests.get('https://api.example.com/b')\n"
+    )
+    models = run([tmp_path], Options(select=("DC402",)))
+    [stuck] = [f for m in models for f in m.findings]
+    assert (stuck.path.name, stuck.pipeline, stuck.span.line) == ("flows.py", "etl", 5)
+    assert "deployment 'etl-prod' runs one at a time (concurrency_limit=1)" in stuck.message
 
 
 def test_a_task_shared_by_two_flows_is_reported_once(tmp_path: Path) -> None:
@@ -760,7 +808,7 @@ def test_a_flow_run_only_as_a_subflow_answers_to_its_parent(tmp_path: Path) -> N
     (tmp_path / "main.py").write_text(
         "from prefect import flow\n\nfrom steps import deployed_too, load_rows\n\n\n"
         "@flow\ndef nightly():\n    load_rows()\n    deployed_too()\n\n\n"
-        "if __name__ == '__main__':\n    deployed_too.serve(name='other')\n",
+        "if __name__ == '__main__':\n    deployed_too.serve(name='other', concurrency_limit=1)\n",
         encoding="utf-8",
     )
 

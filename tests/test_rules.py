@@ -333,7 +333,7 @@ CASES = [
     ),
     pytest.param(
         """
-        with DAG("d", schedule="@daily", start_date=datetime(2024, 1, 1),
+        with DAG("d", schedule="@daily", start_date=datetime(2024, 1, 1), max_active_runs=1,
                  default_args=json.loads(os.environ["DEFAULTS"])):
             BashOperator(task_id="a", bash_command="a.sh")
         """,
@@ -604,16 +604,37 @@ CASES = [
         """
         HOUR = timedelta(hours=1)
         with DAG("bounded", schedule="@daily", start_date=datetime(2024, 1, 1),
-                 default_args={"execution_timeout": HOUR}):
+                 max_active_runs=1, default_args={"execution_timeout": HOUR}):
             BashOperator(task_id="a", bash_command="a.sh")
             BashOperator(task_id="b", bash_command="b.sh")
-        with DAG("open", schedule="@daily", start_date=datetime(2024, 1, 1)):
+        with DAG("open", schedule="@daily", start_date=datetime(2024, 1, 1),
+                 max_active_runs=1):
             BashOperator(task_id="a", bash_command="a.sh", execution_timeout=HOUR)
             BashOperator(task_id="b", bash_command="b.sh")
         """,
         "DC402",
         ["DC402 6"],
         id="DC402-a-dag-whose-every-task-has-a-timeout-cannot-stay-stuck",
+    ),
+    pytest.param(
+        """
+        with DAG("one_at_a_time", schedule="@daily", start_date=datetime(2024, 1, 1),
+                 max_active_runs=1):
+            BashOperator(task_id="a", bash_command="a.sh")
+        with DAG("waits_on_yesterday", schedule="@daily", start_date=datetime(2024, 1, 1)):
+            BashOperator(task_id="a", bash_command="a.sh", depends_on_past=True)
+        with DAG("default_limit", schedule="@daily", start_date=datetime(2024, 1, 1)):
+            BashOperator(task_id="a", bash_command="a.sh")
+        with DAG("two_at_a_time", schedule="@daily", start_date=datetime(2024, 1, 1),
+                 max_active_runs=2):
+            BashOperator(task_id="a", bash_command="a.sh")
+        with DAG("limit_from_env", schedule="@daily", start_date=datetime(2024, 1, 1),
+                 max_active_runs=int(os.environ["RUNS"])):
+            BashOperator(task_id="a", bash_command="a.sh")
+        """,
+        "DC402",
+        ["DC402 1", "DC402 4"],
+        id="DC402-only-where-a-stuck-run-holds-back-the-next-ones",
     ),
     pytest.param(
         """

@@ -7,6 +7,7 @@ import collections
 import fnmatch
 import itertools
 import os
+from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -366,11 +367,29 @@ def _project_around(folder: Path, config_root: Path | None) -> Path:
 
 def check_source(path: Path, source_bytes: bytes, options: Options) -> FileModel | None:
     """Model and check one file's text as it would be on disk (the fixer's proposed text),
-    with `# noqa` applied; rules across files are not run."""
-    model = build_file(path, project_of(path, options.root), options, {}, source_bytes)
+    with `# noqa` applied. The rules of the whole run see this file's pipelines, with the
+    deployments prefect.yaml files above it declare for them; other files are not read."""
+    root = project_of(path, options.root)
+    model = build_file(path, root, options, {}, source_bytes)
     if model is not None:
+        if any(pipeline.framework == "prefect" for pipeline in model.pipelines):
+            project_files = (build_file(p, root, options, {}) for p in _project_files(path, root))
+            link_deployments([model, *(m for m in project_files if m is not None)])
+        _check_across_files([model], options)
         model.findings = [f for f in model.findings if not model.suppressions.hides(f)]
     return model
+
+
+def _project_files(path: Path, root: Path) -> Iterator[Path]:
+    """The prefect.yaml files in the folders from ``path``'s up to the project root; only
+    regular files, as discovery takes them (a link could lead anywhere)."""
+    resolved_root = root.resolve()
+    for folder in [path.parent.resolve(), *path.parent.resolve().parents]:
+        candidate = folder / PREFECT_PROJECT_FILE
+        if not candidate.is_symlink() and candidate.is_file():
+            yield candidate
+        if folder == resolved_root or not folder.is_relative_to(resolved_root):
+            return
 
 
 def build_file(

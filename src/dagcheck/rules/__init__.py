@@ -43,7 +43,8 @@ class Report:
 RuleCheck = Callable[[Pipeline, RuleOptions], Iterator[Report]]
 # A rule about a whole file (what it does at parse time, outside any one pipeline).
 FileRuleCheck = Callable[[SourceFile, RuleOptions], Iterator[Report]]
-# A rule that compares the pipelines of every file of the run: reports which pipeline.
+# A rule that needs the whole run (pipelines of other files, deployments linked from
+# prefect.yaml): reports which pipeline.
 RunRuleCheck = Callable[[list[Pipeline], RuleOptions], Iterator[tuple[Pipeline, Report]]]
 # A rule about a Prefect deployment, run once deployments are linked to their flows.
 DeploymentRuleCheck = Callable[[Deployment, RuleOptions], Iterator[Report]]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from dagcheck.config import RuleOptions
-from dagcheck.model.pipeline import Pipeline, Provenance, SourceFile, Task, TaskKind
+from dagcheck.model.pipeline import Pipeline, Provenance, Setting, SourceFile, Task, TaskKind
 from dagcheck.rules import (
     Report,
     definition_pipeline_id,
@@ -14,6 +14,7 @@ from dagcheck.rules import (
     file_rule,
     one_per_definition,
     rule,
+    run_rule,
     tasks_of,
     unset_on_every_task,
 )
@@ -69,30 +70,79 @@ def _prefect_tasks_without_timeout(pipeline: Pipeline, tasks: list[Task]) -> Ite
             )
 
 
-@rule("DC402")
-def dag_without_dagrun_timeout(pipeline: Pipeline, policy: RuleOptions) -> Iterator[Report]:
-    if pipeline.framework == "prefect":
-        timeout = pipeline.setting("timeout_seconds")
-        only_computes = pipeline.complete and not any(
-            step.reaches_out for step in (pipeline, *pipeline.tasks)
-        )
-        if timeout is not None and timeout.known and timeout.value is None and not only_computes:
-            yield Report(
-                pipeline.span,
-                f"{describe(pipeline)} has no timeout_seconds: a stuck run stays Running and "
-                "blocks the deployment's next runs (concurrency_limit); set timeout_seconds= "
-                "on @flow",
-            )
-        return
+# A stuck run holds back the runs after it only where runs wait for each other: one run at
+# a time (max_active_runs=1, a deployment's concurrency_limit=1), or tasks that wait for
+# their previous run. With Airflow's default of 16 active runs, later runs go ahead.
+_ONE_RUN_AT_A_TIME = 1
+
+
+@run_rule("DC402")
+def run_without_timeout_blocks_later_runs(
+    pipelines: list[Pipeline], policy: RuleOptions
+) -> Iterator[tuple[Pipeline, Report]]:
+    # A rule of the whole run: a flow's concurrency_limit is in the prefect.yaml
+    # deployments linked to it once every file is read.
+    for pipeline in pipelines:
+        if pipeline.framework == "prefect":
+            report = _flow_without_timeout(pipeline)
+        else:
+            report = _dag_without_dagrun_timeout(pipeline)
+        if report is not None:
+            yield pipeline, report
+
+
+def _dag_without_dagrun_timeout(pipeline: Pipeline) -> Report | None:
     timeout = pipeline.setting("dagrun_timeout")
-    if timeout is not None and timeout.known and timeout.value is None:
-        if _every_task_bounded(pipeline):
-            return  # the run ends when its tasks' timeouts say, whatever hangs
-        yield Report(
-            pipeline.span,
-            f"{describe(pipeline)} has no dagrun_timeout: a stuck run blocks the next ones "
-            "(max_active_runs); set dagrun_timeout=timedelta(...)",
-        )
+    if timeout is None or not timeout.known or timeout.value is not None:
+        return None
+    if _every_task_bounded(pipeline):
+        return None  # the run ends when its tasks' timeouts say, whatever hangs
+    if _at_most_one_run(pipeline.setting("max_active_runs")):
+        waits = "runs one at a time (max_active_runs=1)"
+    else:
+        waiting = [
+            task
+            for task in pipeline.tasks
+            if (setting := task.setting("depends_on_past")) is not None and setting.value is True
+        ]
+        if not waiting:
+            return None
+        task = f"task '{waiting[0].id}'" if isinstance(waiting[0].id, str) else "a task"
+        waits = f"its {task} waits for the previous run (depends_on_past=True)"
+    return Report(
+        pipeline.span,
+        f"{describe(pipeline)} has no dagrun_timeout and {waits}: a stuck run blocks every "
+        "later run; set dagrun_timeout=timedelta(...)",
+    )
+
+
+def _flow_without_timeout(pipeline: Pipeline) -> Report | None:
+    timeout = pipeline.setting("timeout_seconds")
+    if timeout is None or not timeout.known or timeout.value is not None:
+        return None
+    if pipeline.complete and not any(step.reaches_out for step in (pipeline, *pipeline.tasks)):
+        return None  # a flow that only computes does not hang
+    for deployment in pipeline.deployments:
+        for name in ("concurrency_limit", "global_limit"):
+            if _at_most_one_run(deployment.setting(name)):
+                which = f"'{deployment.name}'" if isinstance(deployment.name, str) else "its"
+                return Report(
+                    pipeline.span,
+                    f"{describe(pipeline)} has no timeout_seconds and deployment {which} runs "
+                    f"one at a time ({name}=1): a stuck run stays Running and blocks every "
+                    "later run; set timeout_seconds= on @flow",
+                )
+    return None
+
+
+def _at_most_one_run(setting: Setting | None) -> bool:
+    """Whether a run limit is known to be one: ``1``, or ``{limit: 1, ...}`` in prefect.yaml."""
+    if setting is None or not setting.known:
+        return False
+    limit = setting.value
+    if isinstance(limit, dict):
+        limit = limit.get("limit")
+    return isinstance(limit, int) and not isinstance(limit, bool) and limit == _ONE_RUN_AT_A_TIME
 
 
 def _every_task_bounded(pipeline: Pipeline) -> bool:
