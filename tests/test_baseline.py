@@ -15,8 +15,9 @@ from airflow.providers.standard.operators.bash import BashOperator
 from airflow.sdk import DAG
 
 with DAG("sales_daily", schedule="@daily", start_date=datetime(2024, 1, 1), tags=["sales"]):
-    BashOperator(task_id="load", bash_command="load.sh", retries=0)
-    BashOperator(task_id="report", bash_command="report.sh", retries=0)
+    BashOperator(task_id="load", bash_command="load.sh")
+    BashOperator(task_id="report", bash_command="report.sh")
+    BashOperator(task_id="publish", bash_command="publish.sh", retries=2)
 """
 
 
@@ -59,7 +60,7 @@ def test_baseline_hides_recorded_findings_and_fails_only_on_new_ones(tmp_path: P
     dag.write_text(
         '"""Daily sales."""\n\nimport os\n'
         + DAG
-        + '    BashOperator(task_id="archive", bash_command="archive.sh", retries=0)\n'
+        + '    BashOperator(task_id="archive", bash_command="archive.sh")\n'
     )
     assert check(tmp_path, "--baseline", ".dagcheck-baseline.json") == (
         1,
@@ -73,7 +74,7 @@ def test_fixed_findings_leave_stale_entries_that_are_counted(tmp_path: Path) -> 
     dagcheck(
         "check", "--write-baseline", "baseline.json", "--select", "DC201", "dags", cwd=tmp_path
     )
-    dag.write_text(DAG.replace('"load.sh", retries=0', '"load.sh", retries=2'))
+    dag.write_text(DAG.replace('"load.sh")', '"load.sh", retries=2)'))
     status, found, stderr = check(tmp_path, "--baseline", "baseline.json")
     assert (status, found) == (0, [])
     assert "1 baseline entries in baseline.json no longer match a finding" in stderr

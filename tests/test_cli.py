@@ -311,16 +311,16 @@ with DAG("team_etl", schedule="@daily", start_date=datetime(2024, 1, 1), default
 """
 
 
-@pytest.mark.parametrize(("retries", "expected"), [(2, []), (0, ["DC201"])])
+@pytest.mark.parametrize(("retries", "expected"), [(', "retries": 2', []), ("", ["DC201"])])
 def test_a_named_file_reads_modules_from_parent_folders_of_the_project(
-    tmp_path: Path, retries: int, expected: list[str]
+    tmp_path: Path, retries: str, expected: list[str]
 ) -> None:
     # As pre-commit runs it: one file named, its default_args two folders up in dags/common.
     (tmp_path / ".git").mkdir()
     (tmp_path / "dags" / "common").mkdir(parents=True)
     (tmp_path / "dags" / "team").mkdir()
     (tmp_path / "dags" / "common" / "defaults.py").write_text(
-        f'DEFAULT_ARGS = {{"owner": "etl", "retries": {retries}}}\n'
+        f'DEFAULT_ARGS = {{"owner": "etl"{retries}}}\n'
     )
     (tmp_path / "dags" / "team" / "etl.py").write_text(NESTED_DAG)
     named = dagcheck(

@@ -81,6 +81,23 @@ CASES = [
     ),
     pytest.param(
         """
+        @task(retries=0)
+        def charge_card(): call_api()
+
+        @task
+        def extract(): call_api()
+
+        @flow
+        def etl():
+            charge_card()
+            extract()
+        """,
+        "DC201,DC202",
+        ["DC201 4", "DC202 1"],
+        id="DC201-a-written-retries-zero-is-a-decision-DC202-under-a-minimum",
+    ),
+    pytest.param(
+        """
         @task(retries=1, retry_delay_seconds=10)
         def extract(): call_api()
 

@@ -316,9 +316,9 @@ CASES = [
             BashOperator(task_id="a", bash_command="a.sh")
             BashOperator(task_id="b", bash_command="b.sh", retries=2)
         """,
-        "DC201",
-        ["DC201 2"],
-        id="DC201-retries-0-in-default-args-points-at-the-dict",
+        "DC201,DC202",
+        ["DC202 2"],
+        id="DC202-retries-0-in-default-args-points-at-the-dict",
     ),
     pytest.param(
         """
@@ -509,9 +509,9 @@ CASES = [
         with DAG("c", schedule="@daily", start_date=datetime(2024, 1, 1), default_args=POPPED):
             BashOperator(task_id="t", bash_command="t.sh")
         """,
-        "DC201",
-        ["DC201 4"],
-        id="DC201-default-args-changed-in-place-are-followed-or-unknown",
+        "DC201,DC202",
+        ["DC202 4"],
+        id="DC202-default-args-changed-in-place-are-followed-or-unknown",
     ),
     pytest.param(
         """
@@ -708,6 +708,31 @@ def test_messages_name_the_dag_and_the_task(tmp_path: Path) -> None:
     assert (finding.pipeline, finding.task) == ("sales_daily", "load")
 
 
+@pytest.mark.parametrize(
+    ("min_retries", "expected"),
+    [
+        (1, ["DC201 4"]),
+        (2, ["DC201 4", "DC202 2"]),
+        (3, ["DC201 4", "DC202 2", "DC202 3"]),
+    ],
+)
+def test_a_written_retries_zero_is_a_decision_unless_the_team_sets_a_minimum(
+    tmp_path: Path, min_retries: int, expected: list[str]
+) -> None:
+    # Task "c" is at Airflow's default: that is DC201's finding, never DC202's.
+    path = tmp_path / "dag.py"
+    body = """
+        with DAG("d", schedule="@daily", start_date=datetime(2024, 1, 1)):
+            BashOperator(task_id="a", bash_command="a.sh", retries=0)
+            BashOperator(task_id="b", bash_command="b.sh", retries=2)
+            BashOperator(task_id="c", bash_command="c.sh")
+        """
+    path.write_text(HEADER + "\n" + textwrap.dedent(body).lstrip("\n"), encoding="utf-8")
+    policy = RuleOptions(min_retries=min_retries)
+    [model] = run([path], Options(select=("DC201", "DC202"), policy=policy))
+    assert located(model.findings) == expected
+
+
 def test_a_value_inherited_from_default_args_is_reported_once_where_it_is_written(
     tmp_path: Path,
 ) -> None:
@@ -719,10 +744,10 @@ def test_a_value_inherited_from_default_args_is_reported_once_where_it_is_writte
             BashOperator(task_id="a", bash_command="a.sh")
             BashOperator(task_id="b", bash_command="b.sh")
         """,
-        "DC201",
+        "DC202",
     )
     assert finding.message == (
-        "retries=0 on 2 tasks of DAG 'ledger' (through default_args); set retries >= 1"
+        "retries=0 on 2 tasks of DAG 'ledger' (through default_args) is below the team minimum of 2"
     )
     assert (finding.span.line - FIRST_LINE + 1, finding.task) == (2, None)
 

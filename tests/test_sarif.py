@@ -28,8 +28,9 @@ from airflow.providers.standard.operators.bash import BashOperator
 from airflow.sdk import DAG
 
 with DAG("sales_daily", schedule="@daily", start_date=datetime(2024, 1, 1)):
-    BashOperator(task_id="load", bash_command="load.sh", retries=0)
-    BashOperator(task_id="report", bash_command="report.sh", retries=0)  # noqa: DC201
+    BashOperator(task_id="load", bash_command="load.sh")
+    BashOperator(task_id="report", bash_command="report.sh")  # noqa: DC201
+    BashOperator(task_id="publish", bash_command="publish.sh", retries=2)
 """
 
 

@@ -70,16 +70,8 @@ def task_without_retries(pipeline: Pipeline, policy: RuleOptions) -> Iterator[Re
                 "default_args); set retries >= 1",
                 task,
             )
-    written_zero = by_origin(
-        tasks, "retries", lambda s: s.value == 0 and s.provenance is not Provenance.DEFAULT
-    )
-    for retries, with_zero in written_zero:
-        yield shared_value_report(
-            pipeline,
-            retries,
-            with_zero,
-            f"retries=0 on {describe_tasks(pipeline, with_zero)}; set retries >= 1",
-        )
+    # A written retries=0 is the author's decision (a task that must not run twice, a
+    # retry left to an upstream system): DC202 speaks to it when the team sets a minimum.
 
 
 def _prefect_tasks_without_retries(pipeline: Pipeline, tasks: list[Task]) -> Iterator[Report]:
@@ -90,10 +82,11 @@ def _prefect_tasks_without_retries(pipeline: Pipeline, tasks: list[Task]) -> Ite
         retries = task.setting("retries")
         if retries is None or retries.value != 0 or not task.reaches_out:
             continue  # a task that only computes has no transient failure to retry
-        where = "retries=0" if retries.provenance is not Provenance.DEFAULT else "no retries"
+        if retries.provenance is not Provenance.DEFAULT:
+            continue  # a written retries=0 is a decision: DC202's, under a team minimum
         yield Report(
             retries.span or task.span,
-            f"{describe(pipeline, task)} has {where}, and neither has the flow: one transient "
+            f"{describe(pipeline, task)} has no retries, and neither has the flow: one transient "
             "failure fails the run; set retries= (and retry_delay_seconds=) on @task",
             task,
         )
@@ -103,10 +96,18 @@ def _prefect_tasks_without_retries(pipeline: Pipeline, tasks: list[Task]) -> Ite
 def retries_below_team_minimum(pipeline: Pipeline, policy: RuleOptions) -> Iterator[Report]:
     tasks = one_per_definition([task for task in pipeline.tasks if task.kind not in _NO_WORK])
 
-    # retries=0 is DC201's finding; this one is about a policy above one retry.
+    # Only a team minimum of 2 or more says anything DC201 does not: the default of 1 leaves
+    # tasks at Airflow's default to DC201 and a written retries=0 to its author. Under a
+    # minimum, a written retries=0 is below it like any other written value.
+    if policy.min_retries < 2:
+        return
+
     def below_minimum(retries: Setting) -> bool:
         value = retries.value
-        return isinstance(value, int) and 0 < value < policy.min_retries
+        if not isinstance(value, int) or isinstance(value, bool):
+            return False
+        written = retries.provenance is not Provenance.DEFAULT
+        return value < policy.min_retries and (value > 0 or written)
 
     for retries, below in by_origin(tasks, "retries", below_minimum):
         yield shared_value_report(
