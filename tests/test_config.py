@@ -93,6 +93,7 @@ BAD_CONFIGS = [
     ("deadline-callback = 3", 'deadline-callback: expected an importable "module.name"'),
     ('fix-start-date = "last monday"', "fix-start-date: expected a date such as 2024-01-01"),
     ("fix-max-retry-delay = 0", "fix-max-retry-delay: expected a whole number >= 1"),
+    ('respect-airflowignore = "yes"', "respect-airflowignore: expected true or false"),
 ]
 
 

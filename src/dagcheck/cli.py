@@ -101,6 +101,7 @@ def _options(
         severity=config.severity,
         policy=config.rule_options,
         root=config.root,
+        respect_airflowignore=config.respect_airflowignore,
     )
 
 

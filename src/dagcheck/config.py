@@ -80,6 +80,8 @@ class Config:
     load_timeout: float = 30.0
     load_memory: float = 4.0
     file_timeout: float = 30.0  # seconds one file may take to model, check or fix
+    # Skip the files the project's .airflowignore keeps out of Airflow's DAG folder.
+    respect_airflowignore: bool = True
     rule_options: RuleOptions = field(default_factory=RuleOptions)
     source: Path | None = None  # the pyproject.toml it came from
     root: Path | None = None  # its folder: per-file-ignores and excludes are relative to it
@@ -147,7 +149,7 @@ def _parse(path: Path, table: dict[str, Any]) -> Config:
         "fix-execution-timeout", "fix-dagrun-timeout", "fix-timeout-seconds", "fix-tags",
         "fix-max-retry-delay", "fix-start-date", "failure-callback", "deadline-callback",
         "runbook-dir", "python", "dagbag-timeout", "dagbag-memory", "failure-hook",
-        "file-timeout",
+        "file-timeout", "respect-airflowignore",
     }  # fmt: skip
     for key in table:
         if key not in known:
@@ -204,6 +206,12 @@ def _parse(path: Path, table: dict[str, Any]) -> Config:
             raise fail(key, f"expected a whole number >= {minimum}, not {value!r}")
         return value
 
+    def flag(key: str, default: bool) -> bool:
+        value = table.get(key, default)
+        if not isinstance(value, bool):
+            raise fail(key, f"expected true or false, not {value!r}")
+        return value
+
     min_retries = whole_number("min-retries", 1, 0)
     fix_retries = whole_number("fix-retries", 2, 1)
     fix_retry_delay = whole_number("fix-retry-delay", 300, 0)
@@ -251,6 +259,7 @@ def _parse(path: Path, table: dict[str, Any]) -> Config:
         load_timeout=seconds("dagbag-timeout", 30),
         load_memory=gigabytes("dagbag-memory", 4),
         file_timeout=seconds("file-timeout", 30),
+        respect_airflowignore=flag("respect-airflowignore", True),
         rule_options=RuleOptions(
             min_retries=min_retries,
             allowed_tags=strings("allowed-tags") if "allowed-tags" in table else None,

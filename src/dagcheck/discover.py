@@ -15,6 +15,10 @@ import os
 import stat
 from collections.abc import Iterable, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from dagcheck.airflowignore import AirflowIgnore
 
 # Directories no one wants linted; matched by name anywhere in the tree.
 DEFAULT_EXCLUDES = (
@@ -52,15 +56,28 @@ class FileTooLarge(UnreadableFile):
     pass
 
 
-def discover(paths: Iterable[Path], exclude: Iterable[str] = (), *, inside: Path) -> list[Path]:
+def discover(
+    paths: Iterable[Path],
+    exclude: Iterable[str] = (),
+    *,
+    inside: Path,
+    airflowignore: AirflowIgnore | None = None,
+) -> list[Path]:
     """Python files and prefect.yaml files under ``paths``, sorted; files named explicitly
-    are always included. Only regular files are taken, and links only when they lead to a
-    file under ``inside`` (the project); a link to a file also found itself is dropped."""
+    are included unless ``airflowignore`` (the project's .airflowignore files) keeps them
+    out of Airflow's DAG folder, as it keeps the folders and files it matches out of a walk.
+    Only regular files are taken, and links only when they lead to a file under ``inside``
+    (the project); a link to a file also found itself is dropped."""
     patterns = [*DEFAULT_EXCLUDES, *exclude]
     boundary = inside.resolve()
     found: dict[Path, Path] = {}  # resolved file -> the path it was found as
     for path in paths:
-        candidates = _walk(path, patterns) if path.is_dir() else iter([path])
+        if path.is_dir():
+            candidates = _walk(path, patterns, airflowignore)
+        elif _airflow_ignores(airflowignore, path):
+            continue  # as pre-commit names it: Airflow never parses it
+        else:
+            candidates = iter([path])
         for candidate in candidates:
             target = _readable_target(candidate, boundary)
             if target is not None and (target not in found or found[target].is_symlink()):
@@ -68,20 +85,34 @@ def discover(paths: Iterable[Path], exclude: Iterable[str] = (), *, inside: Path
     return sorted(found.values())
 
 
-def _walk(root: Path, patterns: list[str]) -> Iterator[Path]:
+def _walk(root: Path, patterns: list[str], airflowignore: AirflowIgnore | None) -> Iterator[Path]:
     def unreadable(error: OSError) -> None:
         warnings.warning("skipped %s: cannot be read (%s)", error.filename, error.strerror)
 
     # Links to folders are not followed (as git does not): no loops, nothing outside.
     for directory, subdirectories, files in os.walk(root, onerror=unreadable):
         subdirectories[:] = sorted(
-            d for d in subdirectories if not _excluded(Path(directory, d), d, patterns)
+            d
+            for d in subdirectories
+            if not _excluded(Path(directory, d), d, patterns)
+            and not _airflow_ignores(airflowignore, Path(directory, d), is_dir=True)
         )
         for name in sorted(files):
             path = Path(directory, name)
-            wanted = name.endswith(".py") or name == PREFECT_PROJECT_FILE
-            if wanted and not _excluded(path, name, patterns):
+            if name == PREFECT_PROJECT_FILE:  # Prefect's, whatever Airflow skips
+                wanted = not _excluded(path, name, patterns)
+            else:
+                wanted = (
+                    name.endswith(".py")
+                    and not _excluded(path, name, patterns)
+                    and not _airflow_ignores(airflowignore, path)
+                )
+            if wanted:
                 yield path
+
+
+def _airflow_ignores(airflowignore: AirflowIgnore | None, path: Path, is_dir: bool = False) -> bool:
+    return airflowignore is not None and airflowignore.ignores(path, is_dir=is_dir)
 
 
 def _readable_target(path: Path, boundary: Path) -> Path | None:

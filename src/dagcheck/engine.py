@@ -59,6 +59,7 @@ from dagcheck.targets import project_targets
 from dagcheck.text_safety import Redactor
 
 if TYPE_CHECKING:  # the loading engines are imported only when one is asked for
+    from dagcheck.airflowignore import AirflowIgnore
     from dagcheck.dynamic import Comparison, LoadedFile
 
 # Below this many files per process, starting processes costs more than it saves.
@@ -106,6 +107,8 @@ class Options:
     file_timeout: float = 30.0  # seconds one file may take to model and check
     # Give each finding the fix `dagcheck fix` would apply (for SARIF and review).
     propose_fixes: bool = False
+    # Skip what the project's .airflowignore files keep out of Airflow's DAG folder.
+    respect_airflowignore: bool = True
 
     def selected_rules(self, path: Path, *, run_rules: bool = False) -> list[str]:
         """Codes to run on one file: its pipeline and file rules, or (``run_rules``) the
@@ -341,12 +344,33 @@ def _files_with_roots(paths: list[Path], options: Options) -> list[tuple[Path, P
     from parent folders are found as when the whole folder is checked. Links are followed
     only to files inside the project around each path."""
     pairs: dict[Path, Path] = {}
+    airflowignores: dict[Path, AirflowIgnore] = {}
     for path in paths:
-        project = _project_around(path if path.is_dir() else path.parent, options.root)
+        folder = path if path.is_dir() else path.parent
+        project = _project_around(folder, options.root)
         root = path if path.is_dir() else project
-        for file in discover([path], options.exclude, inside=project):
+        airflowignore = None
+        if options.respect_airflowignore:
+            if project not in airflowignores:
+                airflowignores[project] = _airflowignore(folder, project, options)
+            airflowignore = airflowignores[project]
+        for file in discover([path], options.exclude, inside=project, airflowignore=airflowignore):
             pairs.setdefault(file, root)
     return sorted(((root, file) for file, root in pairs.items()), key=lambda pair: pair[1])
+
+
+def _airflowignore(folder: Path, project: Path, options: Options) -> AirflowIgnore:
+    """The project's .airflowignore files, read in the syntax of the Airflow it runs: the
+    setting, else the pins, else the installed Airflow; glob (Airflow 3's) when none says."""
+    from dagcheck.airflowignore import AirflowIgnore
+    from dagcheck.model.airflow import installed_airflow_version
+
+    major = options.target_airflow
+    if major == "auto":
+        pinned = project_targets(folder, project).get("airflow")
+        installed = installed_airflow_version()
+        major = pinned.major if pinned else (installed or "3").split(".")[0]
+    return AirflowIgnore(project, regexp=major == "2")
 
 
 def project_of(file: Path, config_root: Path | None) -> Path:
