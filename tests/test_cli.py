@@ -161,6 +161,22 @@ def test_exclude_skips_matching_files() -> None:
     assert (result.returncode, result.stdout) == (0, "All checks passed!\n")
 
 
+def test_a_project_template_is_not_checked(tmp_path: Path) -> None:
+    # cookiecutter's placeholders make the template's files Jinja text, not Python yet.
+    template = tmp_path / "templates" / "{{ cookiecutter.pipeline }}"
+    template.mkdir(parents=True)
+    (template / "flow.py").write_text("from prefect import flow\n{{ cookiecutter.body }}\n")
+    (tmp_path / "templates" / "{{ cookiecutter.name }}.py").write_text("import airflow\n{{ x }\n")
+    (tmp_path / "broken.py").write_text("import airflow\ndef (\n")
+
+    result = dagcheck("check", "--select", "DC0", tmp_path)
+
+    assert result.returncode == 1
+    assert [line.split(":")[0] for line in result.stdout.splitlines()[:-1]] == [
+        (tmp_path / "broken.py").as_posix()
+    ]
+
+
 def test_wheel_ships_the_checklist_and_every_module(tmp_path: Path) -> None:
     root = Path(__file__).resolve().parent.parent
     subprocess.run(

@@ -204,6 +204,25 @@ def test_when_nothing_is_pinned_airflow_2_code_is_read_as_airflow_2(tmp_path: Pa
 
 
 @pytest.mark.usefixtures("nothing_installed")
+def test_a_checkout_without_git_is_the_project_it_is_checked_from(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # An unpacked release or a CI workspace copied without .git: the pins at the folder the
+    # run starts from apply to the DAGs below it, a named file included (as pre-commit runs).
+    (tmp_path / "requirements.txt").write_text("apache-airflow==2.9.3\n", encoding="utf-8")
+    (tmp_path / "dags").mkdir()
+    (tmp_path / "dags" / "legacy.py").write_text(AIRFLOW_2_DAG, encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+
+    folder = invoke("check", "--select", "DC3,DC703", "dags")
+    named = invoke("check", "--select", "DC3,DC703", "dags/legacy.py")
+
+    why = "Target: Airflow 2.9.3 (requirements.txt: apache-airflow==2.9.3)\n"
+    assert (folder.stderr, named.stderr) == (why, why)
+    assert "DC301" not in folder.output
+
+
+@pytest.mark.usefixtures("nothing_installed")
 def test_a_pinned_project_is_checked_as_pinned_with_nothing_installed(tmp_path: Path) -> None:
     root = project(
         tmp_path,

@@ -35,6 +35,8 @@ DEFAULT_EXCLUDES = (
     ".mypy_cache",
     ".ruff_cache",
     ".pytest_cache",
+    # A project template's placeholders (cookiecutter, copier): Jinja text, not Python yet.
+    "*{{*}}*",
 )
 
 # The cheap text gate: a file that never mentions a framework holds no pipeline.

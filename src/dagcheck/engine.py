@@ -374,7 +374,9 @@ def _airflowignore(folder: Path, project: Path, options: Options) -> AirflowIgno
 
 
 def project_of(file: Path, config_root: Path | None) -> Path:
-    """The configuration's folder or the git root around a file, else its own folder."""
+    """The configuration's folder or the git root around a file, else the working folder
+    when the file is below it (a tree without .git, such as an unpacked release), else the
+    file's own folder."""
     return _project_around(file.parent, config_root)
 
 
@@ -386,7 +388,12 @@ def _project_around(folder: Path, config_root: Path | None) -> Path:
             or (candidate / ".git").exists()
         ):
             return candidate
-    return folder
+    working = Path.cwd().resolve()
+    # The pins, .airflowignore files and shared modules of a checkout without .git sit at
+    # the folder it is checked from, as ruff takes the working folder as the project.
+    # Never the file system's root: links are followed only inside the project.
+    inside_working = resolved.is_relative_to(working) and working != Path(working.anchor)
+    return working if inside_working else folder
 
 
 def check_source(path: Path, source_bytes: bytes, options: Options) -> FileModel | None:
