@@ -18,11 +18,11 @@ from dagcheck.engine import Options, run
 PINNED_AIRFLOW = "3.3.2"
 EXPECTED = {
     "example_dags": {
-        "DC104": 1, "DC201": 47, "DC203": 4, "DC401": 51, "DC402": 1, "DC501": 2,
-        "DC502": 90, "DC504": 77, "DC601": 90, "DC701": 1, "DC804": 1,
+        "DC104": 1, "DC201": 45, "DC203": 4, "DC401": 49, "DC402": 1, "DC501": 2,
+        "DC504": 77, "DC601": 90, "DC701": 1, "DC804": 1,
     },
     "standard/example_dags": {
-        "DC102": 4, "DC201": 15, "DC401": 13, "DC403": 5, "DC502": 23, "DC504": 15,
+        "DC102": 4, "DC201": 15, "DC401": 13, "DC403": 5, "DC504": 15,
         "DC601": 22, "DC701": 1, "DC804": 3,
     },
 }  # fmt: skip
@@ -43,6 +43,12 @@ EXPECTED = {
 # back the runs after it (max_active_runs=1, or a task with depends_on_past=True): every
 # other example runs with Airflow's default of 16 active runs, where later runs go ahead
 # (-87 and -22; the one left is example_branch_dop_operator_v3's depends_on_past task).
+# DC502 follows the tree's convention: it asks for an owner only where most DAGs of the run
+# name theirs. Every example leaves the default 'airflow' (independent demos, no team to
+# follow), as do single-team production trees where the finding was read as noise (-90, -23).
+# A PythonOperator's python_callable is judged by its body like a @task's (and helpers of
+# the file or the tree by theirs): example_asset_alias_with_no_taskflow's two callables whose
+# body is `pass` need no retries or timeout (-2 DC201, -2 DC401).
 
 
 def installed_airflow() -> str:

@@ -24,7 +24,7 @@ from dagcheck.limits import MAX_EXPRESSION_DEPTH
 # A DAG with findings whose safe fix (DC702: catchup written as its Airflow 3 default) and
 # unsafe fixes change the file.
 DAG = """\
-from airflow.sdk import DAG
+from airflow import DAG
 from airflow.providers.standard.operators.bash import BashOperator
 import pendulum
 
@@ -402,7 +402,7 @@ def test_runbooks_never_read_or_write_through_a_planted_link_or_fifo(tmp_path: P
 # Lines ended by a lone CR (classic Mac OS), which Python and libcst take as line breaks.
 CR_DAG = """\
 import pendulum
-from airflow.sdk import DAG
+from airflow import DAG
 
 with DAG(
     "cr",

@@ -419,10 +419,27 @@ CASES = [
             etl.serve(name="etl-hourly", interval=3600)
             etl.deploy(name="etl-prod", work_pool_name="k8s", tags=["team:data"])
             etl.to_deployment("etl-adhoc", tags=[])
+            etl.deploy(name="etl-eu", work_pool_name="k8s", tags=["team:data", "eu"])
+            etl.deploy(name="etl-us", work_pool_name="k8s", tags=["team:data", "us"])
+            etl.deploy(name="etl-tagged-later", work_pool_name="k8s", tags=TAGS)
         """,
         "DC505",
         ["DC505 5", "DC505 7"],
-        id="DC505-deployments-in-code-without-tags",
+        id="DC505-deployments-without-tags-where-most-carry-them",
+    ),
+    pytest.param(
+        """
+        @flow
+        def etl(): ...
+
+        if __name__ == "__main__":
+            etl.serve(name="etl-hourly", interval=3600)
+            etl.deploy(name="etl-prod", work_pool_name="k8s", tags=["team:data"])
+            etl.to_deployment("etl-adhoc")
+        """,
+        "DC505",
+        [],
+        id="DC505-silent-where-the-project-does-not-tag-deployments",
     ),
     # -- DC705: schedules ------------------------------------------------------------------
     pytest.param(
@@ -568,6 +585,15 @@ def test_prefect_yaml_findings_point_at_the_yaml_lines(tmp_path: Path) -> None:
         "  - cron: '0 5 * * *'\n"
         "- name: etl-dev  # noqa: DC505\n"
         "  entrypoint: flows.py:etl\n"
+        "- name: etl-eu\n"
+        "  entrypoint: flows.py:etl\n"
+        "  tags: [team:data]\n"
+        "- name: etl-us\n"
+        "  entrypoint: flows.py:etl\n"
+        "  tags: [team:data]\n"
+        "- name: etl-asia\n"
+        "  entrypoint: flows.py:etl\n"
+        "  tags: [team:data]\n"
     )
     (tmp_path / "flows.py").write_text("from prefect import flow\n@flow\ndef etl(): ...\n")
     models = run([tmp_path], Options(select=("DC505", "DC705")))
@@ -576,6 +602,27 @@ def test_prefect_yaml_findings_point_at_the_yaml_lines(tmp_path: Path) -> None:
         ("prefect.yaml", "DC505", 3, "etl"),
         ("prefect.yaml", "DC705", 6, "etl"),
     }
+
+
+def test_an_entrypoint_relative_to_the_project_root_links_its_flow(tmp_path: Path) -> None:
+    # One prefect.yaml per pipeline, deployed from the repository root with --prefect-file:
+    # entrypoints name the flow from the root, not from the prefect.yaml's folder.
+    pipeline = tmp_path / "pipelines" / "orders"
+    pipeline.mkdir(parents=True)
+    (pipeline / "prefect.yaml").write_text(
+        "deployments:\n"
+        "- name: orders-prod\n"
+        "  entrypoint: pipelines/orders/flow.py:orders\n"
+        "  concurrency_limit: 1\n"
+    )
+    (pipeline / "flow.py").write_text(
+        "import requests\nfrom prefect import flow\n\n\n"
+        "@flow\ndef orders():\n    requests.get('https://api.example.com/orders')\n"
+    )
+    models = run([tmp_path], Options(select=("DC402",)))
+    [stuck] = [f for m in models for f in m.findings]
+    assert (stuck.path.name, stuck.pipeline) == ("flow.py", "orders")
+    assert "deployment 'orders-prod' runs one at a time" in stuck.message
 
 
 def test_a_concurrency_limit_in_prefect_yaml_makes_a_stuck_run_block(tmp_path: Path) -> None:
@@ -655,6 +702,44 @@ def test_tasks_and_flows_that_only_compute_have_nothing_to_retry_or_time_out(
         label(score.submit(rows).result())
     """
     assert findings(tmp_path, body, "DC106,DC201,DC206,DC401,DC402") == []
+
+
+def test_helpers_of_the_file_and_the_tree_are_judged_by_their_bodies(tmp_path: Path) -> None:
+    (tmp_path / "shared").mkdir()
+    (tmp_path / "shared" / "__init__.py").write_text("")
+    (tmp_path / "shared" / "frames.py").write_text(
+        "import os\n\nimport pandas as pd\nimport requests\n\n\n"
+        "def summarise(rows, folder):\n"
+        "    os.makedirs(folder, exist_ok=True)\n"
+        "    return pd.DataFrame(rows).dropna().to_dict()\n\n\n"
+        "def upload(frame):\n"
+        "    return requests.post('https://example.com/frames', json=frame, timeout=10)\n"
+    )
+    body = """
+    from pathlib import Path
+
+    from shared.frames import summarise, upload
+
+    def save(frame):
+        Path("/tmp/out/frame.json").write_text(str(frame))
+
+    @task
+    def summary(rows):
+        frame = summarise(rows, "/tmp/out")
+        save(frame)
+        return frame
+
+    @task
+    def publish(frame):
+        upload(frame)
+
+    @flow
+    def report(rows):
+        publish(summary(rows))
+    """
+    found = findings(tmp_path, body, "DC201,DC401")
+    assert located(found) == ["DC201 14", "DC401 14"]
+    assert all("'publish'" in f.message for f in found)
 
 
 def test_a_written_zero_delay_is_named_as_written(tmp_path: Path) -> None:

@@ -21,8 +21,8 @@ from datetime import datetime, timedelta
 import pendulum
 from airflow.providers.standard.operators.bash import BashOperator
 from airflow.providers.standard.operators.empty import EmptyOperator
+from airflow import DAG
 from airflow.providers.standard.sensors.filesystem import FileSensor
-from airflow.sdk import DAG
 """
 FIRST_LINE = HEADER.count("\n") + 2  # the first line of a case body
 
@@ -409,6 +409,20 @@ CASES = [
     ),
     pytest.param(
         """
+        from airflow.sdk import dag
+
+        @dag(schedule="@hourly", start_date=datetime(2024, 1, 1))
+        def hourly():
+            BashOperator(task_id="a", bash_command="a.sh")
+
+        hourly()
+        """,
+        "DC702",
+        [],
+        id="DC702-silent-on-code-only-airflow-3-runs-airflow-sdk",
+    ),
+    pytest.param(
+        """
         with DAG("a", start_date=pendulum.datetime(2024, 1, 1, tz="Europe/Paris")):
             pass
         with DAG("b", schedule="@daily", start_date=datetime(2024, 1, 1), catchup=False):
@@ -602,6 +616,47 @@ CASES = [
     ),
     pytest.param(
         """
+        from pathlib import Path
+
+        import requests
+        from airflow.providers.standard.operators.python import PythonOperator
+        from airflow.sdk import task
+
+        def tidy(rows):
+            return sorted(set(rows))
+
+        def post(rows):
+            return requests.post("https://example.com/rows", json=tidy(rows), timeout=10)
+
+        def write_report(rows):
+            os.makedirs("/tmp/report", exist_ok=True)
+            Path("/tmp/report/rows.json").write_text(json.dumps(tidy(rows)))
+
+        with DAG("helpers", schedule="@daily", start_date=datetime(2024, 1, 1)):
+
+            @task
+            def clean(rows):
+                return tidy(rows)
+
+            @task(retries=2, execution_timeout=timedelta(minutes=5))
+            def push(rows):
+                return post(rows)
+
+            report = PythonOperator(task_id="report", python_callable=write_report)
+            send = PythonOperator(
+                task_id="send",
+                python_callable=post,
+                retries=2,
+                execution_timeout=timedelta(minutes=5),
+            )
+            clean([1]) >> push([1]) >> report >> send
+        """,
+        "DC201,DC401",
+        [],  # push and send, whose helpers reach out, have both; clean and report need neither
+        id="DC201-DC401-helpers-and-python-callables-are-judged-by-their-bodies",
+    ),
+    pytest.param(
+        """
         HOUR = timedelta(hours=1)
         with DAG("bounded", schedule="@daily", start_date=datetime(2024, 1, 1),
                  max_active_runs=1, default_args={"execution_timeout": HOUR}):
@@ -631,10 +686,13 @@ CASES = [
         with DAG("limit_from_env", schedule="@daily", start_date=datetime(2024, 1, 1),
                  max_active_runs=int(os.environ["RUNS"])):
             BashOperator(task_id="a", bash_command="a.sh")
+        with DAG("backfill_by_hand", schedule=None, start_date=datetime(2024, 1, 1),
+                 max_active_runs=1):
+            BashOperator(task_id="a", bash_command="a.sh", depends_on_past=True)
         """,
         "DC402",
         ["DC402 1", "DC402 4"],
-        id="DC402-only-where-a-stuck-run-holds-back-the-next-ones",
+        id="DC402-only-where-a-stuck-run-holds-back-the-next-scheduled-ones",
     ),
     pytest.param(
         """

@@ -76,7 +76,7 @@ class FileModel:
     suppressions: Suppressions = field(default_factory=Suppressions)
     # Prefect deployments declared in this file (in code or in prefect.yaml).
     deployments: list[Deployment] = field(default_factory=list)
-    # Findings hidden by `# noqa` comments (reported as suppressed where a format can).
+    # Findings hidden by noqa comments (reported as suppressed where a format can).
     suppressed: list[Finding] = field(default_factory=list)
     # With a loading engine: how the static model compares with what was loaded.
     comparison: Comparison | None = None
@@ -281,7 +281,17 @@ def link_deployments(models: list[FileModel]) -> None:
             if deployment.pipeline is not None or deployment.entrypoint is None:
                 continue
             relative, _, function = deployment.entrypoint.rpartition(":")
-            target = by_path.get((model.path.parent / relative).resolve())
+            # Relative to where `prefect deploy` runs: the prefect.yaml's folder, or (a project
+            # with one prefect.yaml per pipeline, deployed with --prefect-file) a folder above.
+            folders = (model.path.parent, *model.path.parent.resolve().parents)
+            target = next(
+                (
+                    by_path[path]
+                    for folder in folders
+                    if (path := (folder / relative).resolve()) in by_path
+                ),
+                None,
+            )
             flows = [p for p in target.pipelines if p.entrypoint_name == function] if target else []
             if len(flows) == 1:
                 flow_id = flows[0].id
@@ -305,15 +315,16 @@ def _check_across_files(models: list[FileModel], options: Options) -> None:
             by_file[pipeline.file].findings.append(
                 _finding(code, report, pipeline.file, dag, docs[code], options)
             )
-    for code, check_deployment in registered_deployment_rules().items():
-        for model in models:
+    model_of = {id(d): model for model in models for d in model.deployments}
+    deployments = [deployment for model in models for deployment in model.deployments]
+    for code, check_deployments in registered_deployment_rules().items():
+        for deployment, report in check_deployments(deployments, options.policy):
+            model = model_of[id(deployment)]
             if code not in options.selected_rules(model.path, run_rules=True):
                 continue
-            for deployment in model.deployments:
-                for report in check_deployment(deployment, options.policy):
-                    model.findings.append(
-                        _finding(code, report, model.path, deployment.pipeline, docs[code], options)
-                    )
+            model.findings.append(
+                _finding(code, report, model.path, deployment.pipeline, docs[code], options)
+            )
 
 
 def _build_files(

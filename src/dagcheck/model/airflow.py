@@ -26,6 +26,7 @@ from dagcheck.model.code import (
     CLOCK_WORDS,
     URI_WITH_PASSWORD,
     ClockReadFinder,
+    Helpers,
     body_reaches_out,
     is_placeholder,
     literal_parts,
@@ -442,6 +443,7 @@ class _Builder(Evaluator):
         self.top_level_imports: list[tuple[str, Span]] = []
         self._clock_reads: dict[tuple[cst.FunctionDef, Any], list[ClockRead]] = {}
         self._reaches_out: dict[int, bool] = {}
+        self.helpers = Helpers(self.helper_function)
         self.reads_clock = True
         # While code of another module runs (an imported @task, @task_group or factory): the
         # call in this file that reached it, where everything it creates is placed, and
@@ -465,10 +467,19 @@ class _Builder(Evaluator):
         self.scope.bind("__file__", self.path.as_posix())
         self.scope.bind("__doc__", module.get_docstring(clean=False))
         self.exec_block(module.body)
+        if self.imports_airflow_sdk():
+            for dag in self.dags:
+                dag.pipeline.uses_airflow_3_api = True
 
     def imports_airflow(self) -> bool:
         return any(
             isinstance(value, ImportedName) and value.qualname.startswith("airflow")
+            for value in self.scope.names.values()
+        )
+
+    def imports_airflow_sdk(self) -> bool:
+        return any(
+            isinstance(value, ImportedName) and f"{value.qualname}.".startswith("airflow.sdk.")
             for value in self.scope.names.values()
         )
 
@@ -1270,6 +1281,9 @@ class _Builder(Evaluator):
         python_callable = keywords.get("python_callable", (None, None))[0]
         if isinstance(python_callable, _Function):
             task.clock_reads.extend(self.clock_reads_in(python_callable))
+            if operator.rsplit(".", 1)[-1] == "PythonOperator":
+                # The callable runs in the worker's process: judged like a @task body.
+                task.reaches_out = self.function_reaches_out(python_callable)
             task.swallows_failures = (
                 kind is TaskKind.PYTHON
                 and not controls_only(operator)
@@ -1291,10 +1305,25 @@ class _Builder(Evaluator):
             function.operator.endswith(".python")
         ):
             return True
-        node = function.function.node
-        if id(node) not in self._reaches_out:
-            self._reaches_out[id(node)] = body_reaches_out(node, function.function.scope)
-        return self._reaches_out[id(node)]
+        return self.function_reaches_out(function.function)
+
+    def function_reaches_out(self, function: _Function) -> bool:
+        if id(function.node) not in self._reaches_out:
+            self._reaches_out[id(function.node)] = body_reaches_out(
+                function.node, function.scope, self.helpers
+            )
+        return self._reaches_out[id(function.node)]
+
+    def helper_function(
+        self, scope: Scope, func: cst.BaseExpression
+    ) -> tuple[cst.FunctionDef, Scope] | None:
+        """The plain function of this file or of the tree that a call in task code calls."""
+        if not isinstance(func, cst.Name):
+            return None
+        value = scope.lookup(func.value)
+        if isinstance(value, ImportedName) and value.qualname.split(".")[0] not in _NOT_THE_TREE:
+            value = self.imported_definition(value.qualname)
+        return (value.node, value.scope) if isinstance(value, _Function) else None
 
     def call_task_function(self, function: _TaskFunction, node: cst.Call, *, mapped: bool) -> Any:
         call = self.call_args(function.call_args).merged(self.call_args(node.args))

@@ -4,7 +4,7 @@ the wall clock."""
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 
 import libcst as cst
@@ -300,14 +300,14 @@ class ClockReadFinder(Walker):
 
 # -- what a task's own code does ------------------------------------------------------------
 
-# Calls that only compute, format, log or sleep: a body made of nothing else cannot hang on
-# the outside world nor fail for a reason a retry would cure.
+# Calls that only compute, format, log or sleep, or use the local file system: a body made of
+# nothing else cannot hang on the outside world nor fail for a reason a retry would cure.
 _INSIDE_BUILTINS = frozenset(
     {
         "print", "len", "range", "str", "int", "float", "bool", "dict", "list", "tuple", "set",
         "frozenset", "sorted", "reversed", "sum", "min", "max", "abs", "round", "enumerate",
         "zip", "map", "filter", "any", "all", "isinstance", "issubclass", "getattr", "hasattr",
-        "repr", "format", "type", "iter", "next", "divmod", "pow", "chr", "ord", "hash",
+        "repr", "format", "type", "iter", "next", "divmod", "pow", "chr", "ord", "hash", "open",
     }
 )  # fmt: skip
 _INSIDE_MODULES = frozenset(
@@ -315,14 +315,25 @@ _INSIDE_MODULES = frozenset(
         "math", "random", "statistics", "json", "re", "datetime", "uuid", "hashlib",
         "itertools", "functools", "collections", "string", "decimal", "fractions", "copy",
         "operator", "textwrap", "logging", "time", "dataclasses", "enum", "typing",
-        "builtins", "platform", "base64", "zlib",
+        "builtins", "platform", "base64", "zlib", "calendar", "zoneinfo", "pendulum", "pytz",
+        "dateutil", "shlex", "warnings", "pathlib", "tempfile", "glob", "fnmatch", "csv", "io",
+        "gzip", "zipfile", "tarfile", "numpy",
     }
 )  # fmt: skip
 _INSIDE_CALLS = frozenset(
     {
         "prefect.get_run_logger", "prefect.logging.get_run_logger", "os.getenv",
         "os.environ.get", "airflow.operators.python.get_current_context",
-        "airflow.sdk.get_current_context",
+        "airflow.sdk.get_current_context", "airflow.utils.timezone.utcnow",
+        # the local file system
+        "os.makedirs", "os.mkdir", "os.listdir", "os.scandir", "os.walk", "os.remove",
+        "os.unlink", "os.rename", "os.replace", "os.rmdir", "os.stat", "os.getcwd",
+        "shutil.copy", "shutil.copy2", "shutil.copyfile", "shutil.copytree", "shutil.move",
+        "shutil.rmtree",
+        # pandas building and reshaping frames in memory (its read_* and to_* may not be local)
+        "pandas.DataFrame", "pandas.Series", "pandas.concat", "pandas.merge",
+        "pandas.to_datetime", "pandas.to_numeric", "pandas.isna", "pandas.notna",
+        "pandas.Timestamp", "pandas.date_range",
     }
 )  # fmt: skip
 _INSIDE_METHODS = frozenset(
@@ -340,7 +351,15 @@ _INSIDE_METHODS = frozenset(
         "intersection", "difference",
         # dates and futures
         "isoformat", "strftime", "timestamp", "date", "time", "astimezone", "total_seconds",
-        "result", "wait",
+        "result", "wait", "in_timezone", "subtract",
+        # paths and open local files
+        "joinpath", "exists", "is_file", "is_dir", "mkdir", "iterdir", "read_text",
+        "write_text", "read_bytes", "write_bytes", "with_suffix", "with_name", "resolve",
+        "unlink", "readlines", "writelines", "close",
+        # data frames in memory
+        "astype", "rename", "tolist", "to_list", "unique", "nunique", "iterrows", "itertuples",
+        "dropna", "fillna", "drop_duplicates", "sort_values", "reset_index", "set_index",
+        "to_dict", "isin", "isna", "notna", "value_counts", "groupby", "agg",
     }
 )  # fmt: skip
 
@@ -376,12 +395,47 @@ def _bound(scope: Scope | None, name: str) -> bool:
     return False
 
 
+# Where a call's callee is a plain function of the file or the tree: its definition and the
+# scope it was defined in; None for anything else.
+HelperResolver = Callable[[Scope, cst.BaseExpression], "tuple[cst.FunctionDef, Scope] | None"]
+
+
+class Helpers:
+    """Plain functions that task code calls, judged by their own bodies: a helper that only
+    computes keeps its caller inside. Followed a few calls deep, each judged once."""
+
+    def __init__(self, resolve: HelperResolver, depth: int = 3) -> None:
+        self.resolve = resolve
+        self.depth_left = depth
+        self._stays_inside: dict[int, bool] = {}
+
+    def stay_inside(self, scope: Scope, func: cst.BaseExpression) -> bool:
+        found = self.resolve(scope, func)
+        if found is None:
+            return False
+        node, defined_in = found
+        if id(node) not in self._stays_inside:
+            if self.depth_left == 0:
+                return False
+            self._stays_inside[id(node)] = False  # while judged: a recursive call reaches out
+            self.depth_left -= 1
+            try:
+                finder = OutsideCallFinder(Scope(defined_in), self)
+                finder.walk(node.body)
+            finally:
+                self.depth_left += 1
+            self._stays_inside[id(node)] = not finder.reaches_out
+        return self._stays_inside[id(node)]
+
+
 class OutsideCallFinder(Walker):
     """Whether a function's own body may reach outside its process: any call not known to
-    stay inside. Nested functions run only when called, which is itself such a call."""
+    stay inside (a helper of the tree is judged by its own body). Nested functions run only
+    when called, which is itself such a call."""
 
-    def __init__(self, scope: Scope) -> None:
+    def __init__(self, scope: Scope, helpers: Helpers | None = None) -> None:
         self.scope = scope
+        self.helpers = helpers
         self.reaches_out = False
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
@@ -391,14 +445,19 @@ class OutsideCallFinder(Walker):
         return False
 
     def visit_Call(self, node: cst.Call) -> bool:
-        if not call_stays_inside(self.scope, node.func, qualname_in(self.scope, node.func)):
+        func = node.func
+        if not call_stays_inside(self.scope, func, qualname_in(self.scope, func)) and not (
+            self.helpers is not None and self.helpers.stay_inside(self.scope, func)
+        ):
             self.reaches_out = True
         return not self.reaches_out
 
 
-def body_reaches_out(function: cst.FunctionDef, scope: Scope) -> bool:
+def body_reaches_out(
+    function: cst.FunctionDef, scope: Scope, helpers: Helpers | None = None
+) -> bool:
     """Whether the function's body (not its decorators or defaults) may reach outside."""
-    finder = OutsideCallFinder(scope)
+    finder = OutsideCallFinder(scope, helpers)
     finder.walk(function.body)
     return finder.reaches_out
 

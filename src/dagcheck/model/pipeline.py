@@ -237,6 +237,9 @@ class Pipeline:
     # The framework's major version whose defaults were applied ("2" or "3"), and why.
     framework_version: str = ""
     target: TargetVersion | None = None
+    # Airflow: the file imports airflow.sdk, which Airflow 2 does not have, so the DAG runs
+    # only on Airflow 3 whatever the project pins.
+    uses_airflow_3_api: bool = False
     # Prefect: the deployments that run this flow (in code or in prefect.yaml).
     deployments: list[Deployment] = field(default_factory=list)
     # Prefect: the module-level name of the flow object, which a prefect.yaml entrypoint
@@ -253,6 +256,13 @@ class Pipeline:
     @property
     def schedule(self) -> Setting | None:
         return self.settings.get("schedule")
+
+    @property
+    def runs_only_when_triggered(self) -> bool:
+        """Whether the DAG is known to have no schedule (``schedule=None``): a person, an API
+        call or another DAG starts each run."""
+        schedule = self.schedule
+        return schedule is not None and schedule.known and schedule.value is None
 
     def setting(self, name: str) -> Setting | None:
         return self.settings.get(name)

@@ -29,6 +29,7 @@ from dagcheck.model.code import (
     CLOCK_WORDS,
     URI_WITH_PASSWORD,
     ClockReadFinder,
+    Helpers,
     call_stays_inside,
     is_placeholder,
     literal_parts,
@@ -451,6 +452,7 @@ class _Builder(Evaluator):
         self.call_depth = 0
         self.reads_clock = True
         self._body_facts: dict[cst.FunctionDef, _BodyFacts] = {}
+        self.helpers = Helpers(self.helper_function)
         self._deployed_flows: list[tuple[Deployment, _Declared]] = []
         self.source = ""
         self.module_tags: list[tuple[Any, ...]] = []
@@ -689,6 +691,23 @@ class _Builder(Evaluator):
             if declared is not None:
                 return declared
         return super()._resolve_constant(value)
+
+    def helper_function(
+        self, scope: Scope, func: cst.BaseExpression
+    ) -> tuple[cst.FunctionDef, Scope] | None:
+        """The plain function of this file or of the tree that a call in flow or task code
+        calls."""
+        if not isinstance(func, cst.Name):
+            return None
+        value = scope.lookup(func.value)
+        if (
+            isinstance(value, ImportedName)
+            and value.qualname.split(".")[0] not in _LIBRARIES
+            and self.constants is not None
+        ):
+            found = self.constants.interpreted("prefect", value.qualname, self.interpret_module)
+            value = found[1].names.get(value.qualname.rpartition(".")[2]) if found else None
+        return (value.node, value.scope) if isinstance(value, _Function) else None
 
     def imported_declaration(self, qualname: str) -> _Declared | None:
         """A task or flow imported from another module of the scanned tree
@@ -1133,7 +1152,9 @@ class _Builder(Evaluator):
         """Clock reads, writes and run_deployment calls in a function's body, once each."""
         node = function.node
         if node not in self._body_facts:
-            finder = _BodyFinder(Scope(function.scope), self.package, self.reads_clock)
+            finder = _BodyFinder(
+                Scope(function.scope), self.package, self.reads_clock, self.helpers
+            )
             finder.walk(node.body)
             self._body_facts[node] = _BodyFacts(
                 [ClockRead(code_of(call), self.spans.span(call)) for call in finder.clock_calls],
@@ -1172,8 +1193,11 @@ class _BodyFinder(Walker):
     """What a flow's or task's code does at run time: clock reads, repeatable writes and
     run_deployment calls, resolving names through the module's imports and the function's."""
 
-    def __init__(self, scope: Scope, package: str | None, reads_clock: bool) -> None:
+    def __init__(
+        self, scope: Scope, package: str | None, reads_clock: bool, helpers: Helpers
+    ) -> None:
         self.clock = ClockReadFinder(scope, package)
+        self.helpers = helpers
         self.reads_clock = reads_clock
         self.scope = scope
         self.clock_calls = self.clock.calls
@@ -1238,7 +1262,9 @@ class _BodyFinder(Walker):
             and isinstance(self.scope.lookup(func.value.value), _Declared)
         ):
             return True  # extract.submit(...), load.map(...)
-        return call_stays_inside(self.scope, func, qualname)
+        return call_stays_inside(self.scope, func, qualname) or self.helpers.stay_inside(
+            self.scope, func
+        )
 
     def judged_writes(self) -> list[tuple[cst.Call, str, bool]]:
         """The writes, once the whole body is seen: a DELETE of the slice makes the body's

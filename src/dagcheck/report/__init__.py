@@ -21,7 +21,7 @@ class ReportContext:
     root: Path = field(default_factory=Path.cwd)
     # SARIF runs.automationDetails.id, for repositories that upload several analyses.
     category: str | None = None
-    # Findings hidden by `# noqa`, for reporters that can show them as suppressed.
+    # Findings hidden by noqa comments, for reporters that can show them as suppressed.
     suppressed: tuple[Finding, ...] = ()
     # The team's policy, for reporters that show fixes (the values they would write).
     policy: RuleOptions = field(default_factory=RuleOptions)

@@ -46,8 +46,9 @@ FileRuleCheck = Callable[[SourceFile, RuleOptions], Iterator[Report]]
 # A rule that needs the whole run (pipelines of other files, deployments linked from
 # prefect.yaml): reports which pipeline.
 RunRuleCheck = Callable[[list[Pipeline], RuleOptions], Iterator[tuple[Pipeline, Report]]]
-# A rule about a Prefect deployment, run once deployments are linked to their flows.
-DeploymentRuleCheck = Callable[[Deployment, RuleOptions], Iterator[Report]]
+# A rule about Prefect deployments, run once deployments are linked to their flows: it
+# sees every deployment of the run (to follow the project's conventions) and reports which.
+DeploymentRuleCheck = Callable[[list[Deployment], RuleOptions], Iterator[tuple[Deployment, Report]]]
 
 _REGISTRY: dict[str, RuleCheck] = {}
 _FILE_REGISTRY: dict[str, FileRuleCheck] = {}

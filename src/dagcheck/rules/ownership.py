@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import fnmatch
+from collections import Counter
 from collections.abc import Iterator
 
 from dagcheck.config import RuleOptions
@@ -22,20 +23,43 @@ def dag_without_tags(pipeline: Pipeline, policy: RuleOptions) -> Iterator[Report
         )
 
 
-@rule("DC502")
-def dag_without_owner(pipeline: Pipeline, policy: RuleOptions) -> Iterator[Report]:
-    owners = [task.setting("owner") for task in pipeline.tasks]
-    if (
-        not pipeline.complete
-        or not owners
-        or any(o is None or not o.known or o.value != "airflow" for o in owners)
-    ):
+# Where most DAGs of the checked tree name their owner, that is the team's convention and a
+# DAG left at 'airflow' breaks it. Where none or few do (one team's repository), 'airflow'
+# everywhere routes nothing, and asking each DAG for an owner is noise.
+@run_rule("DC502")
+def dag_without_owner(
+    pipelines: list[Pipeline], policy: RuleOptions
+) -> Iterator[tuple[Pipeline, Report]]:
+    dags = [pipeline for pipeline in pipelines if pipeline.framework == "airflow"]
+    unowned = [dag for dag in dags if _owner_of(dag) == _DEFAULT_OWNER]
+    named = Counter(owner for dag in dags if isinstance(owner := _owner_of(dag), str) and owner)
+    named.pop(_DEFAULT_OWNER, None)
+    owned = sum(named.values())
+    if owned <= len(unowned):
         return
-    yield Report(
-        pipeline.span,
-        f"{describe(pipeline)} has no owner: every task has Airflow's default owner "
-        "'airflow'; set owner in default_args to the team that answers for it",
-    )
+    usual = named.most_common(1)[0][0]
+    for dag in unowned:
+        yield (
+            dag,
+            Report(
+                dag.span,
+                f"{describe(dag)} has no owner: every task has Airflow's default owner "
+                f"'airflow', while {owned} of the {len(dags)} DAGs checked name theirs (such "
+                f"as '{usual}'); set owner in default_args to the team that answers for it",
+            ),
+        )
+
+
+_DEFAULT_OWNER = "airflow"
+
+
+def _owner_of(dag: Pipeline) -> object:
+    """The owner every task of a complete DAG has, or None when it is unknown or mixed."""
+    owners = [task.setting("owner") for task in dag.tasks]
+    if not dag.complete or not owners or any(o is None or not o.known for o in owners):
+        return None
+    first = owners[0].value if owners[0] is not None else None
+    return first if all(o is not None and o.value == first for o in owners) else None
 
 
 @rule("DC503")
@@ -77,16 +101,41 @@ def dag_without_documentation(pipeline: Pipeline, policy: RuleOptions) -> Iterat
 
 
 @deployment_rule("DC505")
-def deployment_without_tags(deployment: Deployment, policy: RuleOptions) -> Iterator[Report]:
-    tags = deployment.setting("tags")
-    if deployment.name is None:
-        return  # a template (prefect.yaml recipes leave the name to fill in)
-    if tags is not None and tags.known and not tags.value:
+def deployment_without_tags(
+    deployments: list[Deployment], policy: RuleOptions
+) -> Iterator[tuple[Deployment, Report]]:
+    # Tags matter where the project filters and alerts by them: a tree that tags most of its
+    # deployments has a convention an untagged one falls out of; one that tags none finds its
+    # runs another way (by deployment name). Templates (prefect.yaml recipes leave the name
+    # to fill in) and tags that cannot be read count neither way.
+    untagged: list[Deployment] = []
+    tag_counts: Counter[str] = Counter()
+    tagged = 0
+    for deployment in deployments:
+        tags = deployment.setting("tags")
+        if deployment.name is None or tags is None or not tags.known:
+            continue
+        if not tags.value:
+            untagged.append(deployment)
+            continue
+        tagged += 1
+        values = tags.value if isinstance(tags.value, list | tuple | set) else [tags.value]
+        tag_counts.update(tag for tag in values if isinstance(tag, str))
+    if tagged <= len(untagged):
+        return
+    such_as = f" (such as '{tag_counts.most_common(1)[0][0]}')" if tag_counts else ""
+    for deployment in untagged:
         name = deployment.name if isinstance(deployment.name, str) else "this deployment"
-        yield Report(
-            tags.span or deployment.span,
-            f"deployment '{name}' has no tags; tag it with its team and domain so its runs can "
-            "be found, filtered and targeted by automations",
+        tags = deployment.setting("tags")
+        yield (
+            deployment,
+            Report(
+                (tags.span if tags else None) or deployment.span,
+                f"deployment '{name}' has no tags, while {tagged} of the "
+                f"{tagged + len(untagged)} deployments checked carry theirs{such_as}; tag it "
+                "with its team and domain so its runs are found, filtered and watched like "
+                "theirs",
+            ),
         )
 
 

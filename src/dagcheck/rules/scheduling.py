@@ -32,6 +32,8 @@ def catchup_not_explicit(pipeline: Pipeline, policy: RuleOptions) -> Iterator[Re
     catchup, schedule = pipeline.setting("catchup"), pipeline.setting("schedule")
     if catchup is None or schedule is None or catchup.provenance is not Provenance.DEFAULT:
         return
+    if pipeline.uses_airflow_3_api:
+        return  # code written for Airflow 3 only: no version runs it with the other default
     time_based = isinstance(schedule.value, dt.timedelta) or (
         isinstance(schedule.value, str) and schedule.value not in _NO_CATCHUP_PRESETS
     )
@@ -87,9 +89,8 @@ def naive_start_date(pipeline: Pipeline, policy: RuleOptions) -> Iterator[Report
     if start_date is None or start_date.span is None:
         return
     value = start_date.value
-    schedule = pipeline.setting("schedule")
-    if schedule is not None and schedule.known and schedule.value is None:
-        return  # run only when triggered: there are no intervals to place
+    if pipeline.runs_only_when_triggered:
+        return  # there are no intervals to place
     if isinstance(value, dt.datetime) and value.tzinfo is None:
         yield Report(
             start_date.span,
@@ -101,17 +102,24 @@ def naive_start_date(pipeline: Pipeline, policy: RuleOptions) -> Iterator[Report
 
 
 @deployment_rule("DC705")
-def schedule_without_timezone(deployment: Deployment, policy: RuleOptions) -> Iterator[Report]:
-    if isinstance(deployment.schedules, list):
+def schedule_without_timezone(
+    deployments: list[Deployment], policy: RuleOptions
+) -> Iterator[tuple[Deployment, Report]]:
+    for deployment in deployments:
+        if not isinstance(deployment.schedules, list):
+            continue
         for schedule in deployment.schedules:
             if schedule.kind not in ("cron", "rrule") or schedule.timezone is not None:
                 continue
             if not isinstance(schedule.value, str) or "TZID=" in schedule.value.upper():
                 continue  # unknown, or an rrule that carries its own timezone
             name = deployment.name if isinstance(deployment.name, str) else "this deployment"
-            yield Report(
-                schedule.span,
-                f"{schedule.kind} schedule '{schedule.value}' of deployment '{name}' has no "
-                "timezone, so it runs in UTC: local business hours drift by an hour at every "
-                'daylight-saving change; set timezone= ("UTC" if that is what you mean)',
+            yield (
+                deployment,
+                Report(
+                    schedule.span,
+                    f"{schedule.kind} schedule '{schedule.value}' of deployment '{name}' has no "
+                    "timezone, so it runs in UTC: local business hours drift by an hour at every "
+                    'daylight-saving change; set timezone= ("UTC" if that is what you mean)',
+                ),
             )

@@ -97,6 +97,8 @@ def _dag_without_dagrun_timeout(pipeline: Pipeline) -> Report | None:
         return None
     if _every_task_bounded(pipeline):
         return None  # the run ends when its tasks' timeouts say, whatever hangs
+    if pipeline.runs_only_when_triggered:
+        return None  # no schedule queues runs behind a stuck one: whoever triggers sees it
     if _at_most_one_run(pipeline.setting("max_active_runs")):
         waits = "runs one at a time (max_active_runs=1)"
     else:
