@@ -26,7 +26,7 @@ import datetime
 from airflow import DAG
 from airflow.operators.bash import BashOperator
 
-with DAG("good", schedule=None, start_date=datetime.datetime(2024, 1, 1)):
+with DAG("good", schedule="@daily", start_date=datetime.datetime(2024, 1, 1)):
     BashOperator(task_id="load", bash_command="load.sh")
 """
 

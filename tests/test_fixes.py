@@ -250,7 +250,7 @@ RETRIES_FIXED = [
             "retry_delay": timedelta(minutes=1),
         }
 
-        with DAG("d", schedule=None, default_args=DEFAULT_ARGS):
+        with DAG("d", schedule="@daily", default_args=DEFAULT_ARGS):
             BashOperator(task_id="a", bash_command="a")
             BashOperator(task_id="b", bash_command="b", retries=3)
         """,
@@ -265,7 +265,7 @@ RETRIES_FIXED = [
             "retries": 2,
         }
 
-        with DAG("d", schedule=None, default_args=DEFAULT_ARGS):
+        with DAG("d", schedule="@daily", default_args=DEFAULT_ARGS):
             BashOperator(task_id="a", bash_command="a")
             BashOperator(task_id="b", bash_command="b", retries=3)
         """,
@@ -275,7 +275,7 @@ RETRIES_FIXED = [
         """\
         from airflow.decorators import dag, task
 
-        @dag(schedule=None, default_args={'owner': 'sales'})
+        @dag(schedule="@daily", default_args={'owner': 'sales'})
         def nightly():
             @task
             def a(): extract()
@@ -288,7 +288,7 @@ RETRIES_FIXED = [
         from airflow.decorators import dag, task
         from datetime import timedelta
 
-        @dag(schedule=None, default_args={'owner': 'sales', "retries": 2, "retry_delay": timedelta(minutes=5)})
+        @dag(schedule="@daily", default_args={'owner': 'sales', "retries": 2, "retry_delay": timedelta(minutes=5)})
         def nightly():
             @task
             def a(): extract()
@@ -392,7 +392,7 @@ UNSAFE_FIXED = [
         def etl():
             load(extract())
 
-        etl.serve(name="etl", concurrency_limit=1)
+        etl.serve(name="etl", cron="0 6 * * *", concurrency_limit=1)
         """,
         """\
         import prefect
@@ -413,7 +413,7 @@ UNSAFE_FIXED = [
         def etl():
             load(extract())
 
-        etl.serve(name="etl", concurrency_limit=1)
+        etl.serve(name="etl", cron="0 6 * * *", concurrency_limit=1)
         """,
         "DC201,DC401,DC402",
         id="prefect-retries-and-timeouts-on-the-decorators",
@@ -594,7 +594,7 @@ POLICY_FIXED = [
             "retries": 3,
             "retry_exponential_backoff": True,  # the warehouse restarts slowly
         }
-        with DAG("d", schedule=None, default_args=default_args):
+        with DAG("d", schedule="@daily", default_args=default_args):
             BashOperator(task_id="a", bash_command="a")
             BashOperator(task_id="b", bash_command="b", retries=1, retry_exponential_backoff=True)
         """,
@@ -608,7 +608,7 @@ POLICY_FIXED = [
             "retry_exponential_backoff": True,  # the warehouse restarts slowly
             "max_retry_delay": timedelta(minutes=30),
         }
-        with DAG("d", schedule=None, default_args=default_args):
+        with DAG("d", schedule="@daily", default_args=default_args):
             BashOperator(task_id="a", bash_command="a")
             BashOperator(task_id="b", bash_command="b", retries=1, retry_exponential_backoff=True, max_retry_delay=timedelta(minutes=30))
         """,
@@ -620,7 +620,7 @@ POLICY_FIXED = [
         from airflow.providers.standard.operators.bash import BashOperator
         from airflow.sdk import DAG, dag
 
-        @dag(schedule=None)
+        @dag(schedule="@daily")
         def nightly():
             BashOperator(task_id="a", bash_command="a")
 
@@ -631,7 +631,7 @@ POLICY_FIXED = [
         from airflow.sdk import DAG, dag
         from plugins.alerts import notify
 
-        @dag(schedule=None, default_args={"on_failure_callback": notify})
+        @dag(schedule="@daily", default_args={"on_failure_callback": notify})
         def nightly():
             BashOperator(task_id="a", bash_command="a")
 

@@ -134,7 +134,7 @@ from airflow.operators.bash import BashOperator
 def airflow_dag(dag_id: str, body: str = "") -> str:
     return (
         f"{AIRFLOW_HEADER}\n{body}\n"
-        f'with DAG("{dag_id}", schedule=None, start_date=datetime.datetime(2024, 1, 1)):\n'
+        f'with DAG("{dag_id}", schedule="@daily", start_date=datetime.datetime(2024, 1, 1)):\n'
         '    BashOperator(task_id="load", bash_command="load.sh")\n'
     )
 

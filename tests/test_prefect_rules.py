@@ -548,7 +548,7 @@ def test_messages_name_the_flow_the_task_and_prefect_parameters(tmp_path: Path) 
         extract()
         extract()
 
-    etl.serve(name="daily-sales", concurrency_limit=1)
+    etl.serve(name="daily-sales", cron="0 6 * * *", concurrency_limit=1)
     """
     [no_retries] = findings(tmp_path, body, "DC201")
     assert no_retries.message.startswith("task 'extract' in flow 'daily-sales' has no retries")
@@ -918,3 +918,45 @@ def test_a_flow_run_only_as_a_subflow_answers_to_its_parent(tmp_path: Path) -> N
 
     flows = sorted({f.pipeline for m in models for f in m.findings})
     assert flows == ["deployed-too", "local-parent", "nightly"]
+
+
+def test_a_flow_only_deployed_to_run_by_hand_is_not_asked_for_retries_or_timeouts(
+    tmp_path: Path,
+) -> None:
+    flow = (
+        "import requests\nfrom prefect import flow, task\n\n\n@task\ndef fetch():\n"
+        "    requests.get('https://api.example.com/rows')\n\n\n@flow\ndef {name}():\n"
+        "    fetch()\n\n\n"
+        "if __name__ == '__main__':\n    {name}.serve(name='{name}-main'{extra})\n"
+    )
+    files = {
+        "backfill.py": flow.format(name="backfill", extra=""),
+        "nightly.py": flow.format(name="nightly", extra=", cron='0 6 * * *'"),
+        "on_event.py": flow.format(
+            name="on_event", extra=", triggers=[DeploymentEventTrigger(expect={'s3.put'})]"
+        ),
+        "started_elsewhere.py": flow.format(name="started_elsewhere", extra=""),
+        "step.py": flow.format(name="step", extra=""),
+        "parent.py": "from prefect import flow\n\nfrom step import step\n\n\n@flow\n"
+        "def parent():\n    step()\n\n\nparent.serve(name='parent-main', cron='0 6 * * *')\n",
+        "starter.py": "from prefect.deployments import run_deployment\n\n"
+        "run_deployment('started-elsewhere/started_elsewhere-main')\n",
+    }
+    for name, source in files.items():
+        (tmp_path / name).write_text(source, encoding="utf-8")
+
+    selected = ("DC201", "DC401", "DC601")
+
+    models = run([tmp_path], Options(select=selected, target_prefect="3"))
+
+    found = {m.path.name: sorted({f.code for f in m.findings}) for m in models}
+    every = ["DC201", "DC401", "DC601"]
+    assert found == {
+        "backfill.py": [],  # one deployment, no schedule, started by nobody in the tree
+        "nightly.py": every,
+        "on_event.py": every,  # an event starts it
+        "parent.py": ["DC601"],
+        "started_elsewhere.py": every,  # another file starts it with run_deployment
+        "starter.py": [],
+        "step.py": every,  # a scheduled flow calls it
+    }

@@ -4,6 +4,7 @@ quiet. Cases are (source, selected codes, expected "CODE line" list)."""
 
 from __future__ import annotations
 
+import io
 import textwrap
 from pathlib import Path
 
@@ -12,6 +13,7 @@ import pytest
 from dagcheck.config import RuleOptions
 from dagcheck.engine import Options, run
 from dagcheck.findings import Finding
+from dagcheck.model.print import write_model_text
 
 HEADER = """\
 import json
@@ -869,6 +871,44 @@ def test_duplicate_dag_ids_conflict_only_within_one_dag_folder(tmp_path: Path) -
         ],
         "shop/dags/sales.py": [],
     }
+
+
+def test_a_dag_nothing_in_the_tree_starts_is_not_asked_for_retries_or_timeouts(
+    tmp_path: Path,
+) -> None:
+    dag = (
+        'with DAG("{id}", schedule={schedule}, start_date=datetime(2024, 1, 1)):\n'
+        '    BashOperator(task_id="load", bash_command="load.sh")\n'
+    )
+    files = {
+        "backfill.py": dag.format(id="backfill_sales", schedule="None"),
+        "export.py": dag.format(id="export_sales", schedule="None"),
+        "nightly.py": dag.format(id="sales_daily", schedule='"@daily"')
+        + '    TriggerDagRunOperator(task_id="export", trigger_dag_id="export_sales")\n',
+        "self_chaining.py": dag.format(id="catch_up", schedule="None")
+        + '    TriggerDagRunOperator(task_id="again", trigger_dag_id="catch_up")\n',
+    }
+    header = HEADER + "from airflow.operators.trigger_dagrun import TriggerDagRunOperator\n\n"
+    for name, body in files.items():
+        (tmp_path / name).write_text(header + body, encoding="utf-8")
+    selected = ("DC201", "DC401", "DC601")
+
+    models = run([tmp_path], Options(select=selected))
+
+    found = {m.path.name: sorted({f.code for f in m.findings}) for m in models}
+    assert found == {
+        "backfill.py": [],  # schedule=None and named nowhere else: run by hand
+        "export.py": ["DC201", "DC401", "DC601"],  # another DAG triggers it
+        "nightly.py": ["DC201", "DC401", "DC601"],
+        "self_chaining.py": ["DC201", "DC401", "DC601"],  # it triggers itself
+    }
+    assert [p.run_by_hand for m in models for p in m.pipelines] == [True, False, False, False]
+    shown = io.StringIO()
+    write_model_text(models[:1], shown, show_defaults=False)
+    assert "  run by hand: nothing in the checked files schedules or starts it" in shown.getvalue()
+    # A one-file run (pre-commit) sees no trigger in other files.
+    [alone] = run([tmp_path / "export.py"], Options(select=selected))
+    assert alone.findings == []
 
 
 def test_secret_findings_never_print_the_secret(tmp_path: Path) -> None:

@@ -7,6 +7,7 @@ import collections
 import fnmatch
 import itertools
 import os
+import re
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
@@ -48,6 +49,7 @@ from dagcheck.model.positions import SpanTable
 from dagcheck.model.values import ModuleConstants, Scope
 from dagcheck.rules import (
     COVERED_BY_PARENT_FLOW,
+    QUIET_WHEN_RUN_BY_HAND,
     Report,
     registered_deployment_rules,
     registered_file_rules,
@@ -194,6 +196,7 @@ def run(paths: list[Path], options: Options, *, jobs: int | None = None) -> list
     link_deployments(models)
     _check_across_files(models, options)
     _quiet_on_subflows(models)
+    quiet_when_run_by_hand(models, _texts_of(models))
     for model in models:
         model.suppressed = [f for f in model.findings if model.suppressions.hides(f)]
         model.findings = [f for f in model.findings if not model.suppressions.hides(f)]
@@ -204,17 +207,7 @@ def run(paths: list[Path], options: Options, *, jobs: int | None = None) -> list
 def _quiet_on_subflows(models: list[FileModel]) -> None:
     """Drop what a flow's parent answers for (:data:`COVERED_BY_PARENT_FLOW`) from the
     findings of flows that other flows of the run call and that no deployment runs."""
-    called: set[tuple[Path, str]] = set()
-    for model in models:
-        for pipeline in model.pipelines:
-            for task in pipeline.tasks if pipeline.framework == "prefect" else ():
-                if task.kind is not TaskKind.FLOW:
-                    continue
-                if task.origin is not None:
-                    path, _, name = task.origin.rpartition(":")
-                    called.add((Path(path).resolve(), name))
-                elif task.callable is not None:
-                    called.add((model.path.resolve(), task.callable))
+    called = _called_flows(models)
     if not called:
         return
     for model in models:
@@ -232,6 +225,97 @@ def _quiet_on_subflows(models: list[FileModel]) -> None:
                 for f in model.findings
                 if not (f.code in COVERED_BY_PARENT_FLOW and f.pipeline in subflows)
             ]
+
+
+def _called_flows(models: list[FileModel]) -> set[tuple[Path, str]]:
+    """The Prefect flows that flows of the run call, as (file, module-level name)."""
+    called: set[tuple[Path, str]] = set()
+    for model in models:
+        for pipeline in model.pipelines:
+            for task in pipeline.tasks if pipeline.framework == "prefect" else ():
+                if task.kind is not TaskKind.FLOW:
+                    continue
+                if task.origin is not None:
+                    path, _, name = task.origin.rpartition(":")
+                    called.add((Path(path).resolve(), name))
+                elif task.callable is not None:
+                    called.add((model.path.resolve(), task.callable))
+    return called
+
+
+# A quoted name as code writes a DAG id or a "flow/deployment" name to start a run with:
+# TriggerDagRunOperator(trigger_dag_id="export"), run_deployment("etl/daily"), a REST path.
+_QUOTED_NAME = re.compile(r"""["']([\w.:/-]{1,250})["']""")
+
+
+def quiet_when_run_by_hand(models: list[FileModel], texts: Iterator[tuple[Path, bytes]]) -> None:
+    """Mark the pipelines that nothing in the run starts, and drop their findings of
+    :data:`QUIET_WHEN_RUN_BY_HAND`: an Airflow DAG with ``schedule=None``, or a Prefect flow
+    whose deployments all have no schedule and no trigger and that no other flow calls,
+    when no file of the run names it in quotes (besides the DAG's own ``dag_id``)."""
+    called = _called_flows(models)
+    candidates = [
+        (model, pipeline)
+        for model in models
+        for pipeline in model.pipelines
+        if isinstance(pipeline.id, str) and _started_by_nothing(model, pipeline, called)
+    ]
+    if not candidates:
+        return
+    quoted = {
+        path: collections.Counter(_QUOTED_NAME.findall(data.decode("utf-8", "replace")))
+        for path, data in texts
+    }
+    for model, pipeline in candidates:
+        if _named_in_code(model.path, pipeline, quoted):
+            continue
+        pipeline.run_by_hand = True
+        model.findings = [
+            f
+            for f in model.findings
+            if not (f.code in QUIET_WHEN_RUN_BY_HAND and f.pipeline == pipeline.id)
+        ]
+
+
+def _started_by_nothing(
+    model: FileModel, pipeline: Pipeline, called: set[tuple[Path, str]]
+) -> bool:
+    if pipeline.framework == "airflow":
+        return pipeline.runs_only_when_triggered
+    deployments = pipeline.deployments
+    return (
+        bool(deployments)
+        and all(
+            isinstance(d.name, str)
+            and isinstance(d.schedules, list)
+            and not d.schedules
+            and "triggers" not in d.settings
+            for d in deployments
+        )
+        and (model.path.resolve(), pipeline.entrypoint_name) not in called
+    )
+
+
+def _named_in_code(
+    path: Path, pipeline: Pipeline, quoted: dict[Path, collections.Counter[str]]
+) -> bool:
+    if pipeline.framework == "airflow":
+        # Its own file writes the id once, in DAG(...): a second time is a trigger there.
+        return any(
+            names[pipeline.id] > (1 if file == path else 0) for file, names in quoted.items()
+        )
+    suffixes = tuple(f"/{d.name}" for d in pipeline.deployments)
+    return any(name.endswith(suffixes) for names in quoted.values() for name in names)
+
+
+def _texts_of(models: list[FileModel]) -> Iterator[tuple[Path, bytes]]:
+    """The bytes of each file of the run, read again (only when a pipeline may be run by
+    hand); a file that went away meanwhile names nothing."""
+    for model in models:
+        try:
+            yield model.path, read_source(model.path)
+        except UnreadableFile:
+            continue
 
 
 def _once_per_imported_task(models: list[FileModel]) -> None:
@@ -418,6 +502,7 @@ def check_source(path: Path, source_bytes: bytes, options: Options) -> FileModel
             project_files = (build_file(p, root, options, {}) for p in _project_files(path, root))
             link_deployments([model, *(m for m in project_files if m is not None)])
         _check_across_files([model], options)
+        quiet_when_run_by_hand([model], iter([(path, source_bytes)]))
         model.findings = [f for f in model.findings if not model.suppressions.hides(f)]
     return model
 

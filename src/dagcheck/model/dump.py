@@ -66,6 +66,7 @@ def pipeline_as_dict(pipeline: Pipeline) -> dict[str, Any]:
         "framework_version": pipeline.framework_version,
         "complete": pipeline.complete,
         "incomplete_reasons": list(pipeline.incomplete_reasons),
+        "run_by_hand": pipeline.run_by_hand,
         "settings": {
             name: setting_as_dict(s, name) for name, s in sorted(pipeline.settings.items())
         },

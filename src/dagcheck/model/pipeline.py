@@ -240,6 +240,10 @@ class Pipeline:
     # Airflow: the file imports airflow.sdk, which Airflow 2 does not have, so the DAG runs
     # only on Airflow 3 whatever the project pins.
     uses_airflow_3_api: bool = False
+    # Nothing in the checked tree starts it: schedule=None (Airflow) or only unscheduled
+    # deployments without triggers (Prefect), and no other code names it (a
+    # TriggerDagRunOperator, a REST call, run_deployment). Set once every file is read.
+    run_by_hand: bool = False
     # Prefect: the deployments that run this flow (in code or in prefect.yaml).
     deployments: list[Deployment] = field(default_factory=list)
     # Prefect: the module-level name of the flow object, which a prefect.yaml entrypoint

@@ -192,7 +192,9 @@ _TASK_DEFAULTS: dict[str, dict[str, Any]] = {
 }
 _FUNCTION_KEYWORDS = {*HOOKS, *TASK_HOOKS, "cache_key_fn", "retry_condition_fn"}
 _DEPLOYMENT_METHODS = {"serve", "deploy", "to_deployment"}
-_DEPLOYMENT_SETTINGS = ("tags", "concurrency_limit", "global_limit", "paused", "_sla", "sla")
+_DEPLOYMENT_SETTINGS = (
+    "tags", "concurrency_limit", "global_limit", "paused", "_sla", "sla", "triggers",
+)  # fmt: skip
 _MAX_CALL_DEPTH = 8
 
 # Writes by method name, on any receiver: those that replace what is at their target (a file,

@@ -20,7 +20,7 @@ from dagcheck.model.pipeline import Deployment, Provenance, Schedule, Setting, S
 from dagcheck.model.pipeline import Unknown as UnknownValue
 
 _SCHEDULE_KINDS = ("cron", "interval", "rrule")
-_SETTINGS = ("tags", "concurrency_limit", "sla", "paused", "work_pool")
+_SETTINGS = ("tags", "concurrency_limit", "sla", "paused", "work_pool", "triggers")
 # Nodes met again through an alias; a project file with hundreds of deployments sharing
 # definitions stays far below it, and walking this many nodes takes well under a second.
 ALIAS_BUDGET = 100_000

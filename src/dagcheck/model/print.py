@@ -51,6 +51,11 @@ def write_model_text(models: list[FileModel], out: TextIO, *, show_defaults: boo
             if not pipeline.complete:
                 for reason in pipeline.incomplete_reasons:
                     out.write(f"  incomplete: {reason}\n")
+            if pipeline.run_by_hand:
+                out.write(
+                    "  run by hand: nothing in the checked files schedules or starts it "
+                    "(retry, timeout and alerting rules are quiet)\n"
+                )
             _write_settings(pipeline.settings, out, "  ", show_defaults)
             out.write(f"  tasks ({len(pipeline.tasks)}):\n")
             for task in pipeline.tasks:

@@ -162,6 +162,11 @@ _REPEATED_CALL = re.compile(r"__\d+$")
 # fails the parent), the parent's documentation and deployment describe it.
 COVERED_BY_PARENT_FLOW = frozenset({"DC402", "DC504", "DC505", "DC601"})
 
+# What a pipeline run only by hand does not need: the person who starts a run sees how it
+# ends, re-runs it when it fails and stops it when it hangs. Nothing in the tree schedules or
+# starts it (see engine.quiet_when_run_by_hand).
+QUIET_WHEN_RUN_BY_HAND = frozenset({"DC201", "DC203", "DC204", "DC207", "DC401", "DC601", "DC604"})
+
 
 def one_per_definition(tasks: list[Task]) -> list[Task]:
     """The first call of each Prefect task: its settings and code are its definition's,
