@@ -36,6 +36,9 @@ def dags(tmp_path: Path) -> Path:
     folder.mkdir()
     (folder / "nightly_export.py").write_text(textwrap.dedent(CLEAN_DAG))
     (folder / "notes.py").write_text("print('no pipelines here')\n")
+    # A tagged DAG with nothing to report: the tree uses tags, so DC501 asks for them.
+    orders = textwrap.dedent(WELL_RUN_DAG).replace('"nightly_export"', '"orders_export"')
+    (folder / "orders_export.py").write_text(orders)
     return folder
 
 
@@ -101,7 +104,7 @@ def test_usage_errors_exit_2_with_a_message(args: list[str]) -> None:
 
 
 def test_model_json_lists_pipelines_tasks_edges_and_provenance(dags: Path) -> None:
-    result = dagcheck("model", "--format", "json", dags)
+    result = dagcheck("model", "--format", "json", dags / "nightly_export.py", dags / "notes.py")
     assert result.returncode == 0, result.stderr
     document = json.loads(result.stdout)
     assert document["dagcheck_version"] == __version__

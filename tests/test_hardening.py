@@ -9,6 +9,7 @@ import json
 import os
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 from cli_runner import dagcheck
@@ -124,8 +125,8 @@ def test_a_file_edited_while_fix_runs_is_left_as_edited(
     edited = dags / "edited.py"
     fix_file = apply.fix_file
 
-    def edit_after_reading(path: Path, options: Options, *, unsafe: bool) -> FixedFile:
-        result = fix_file(path, options, unsafe=unsafe)
+    def edit_after_reading(path: Path, options: Options, **how: Any) -> FixedFile:
+        result = fix_file(path, options, **how)
         if path == edited:  # the user saves the file in the meantime
             edited.write_text("# the user's edit\n" + DAG.format(dag_id="edited"), "utf-8")
         return result
@@ -166,10 +167,10 @@ def test_a_fix_that_fails_on_one_file_never_stops_the_others(
     dags = project(tmp_path, "a_broken_fix", "b_fine")
     fix_file = apply.fix_file
 
-    def fails_on_the_first(path: Path, options: Options, *, unsafe: bool) -> FixedFile:
+    def fails_on_the_first(path: Path, options: Options, **how: Any) -> FixedFile:
         if path.name == "a_broken_fix.py":
             raise ValueError("a fixer's bug")
-        return fix_file(path, options, unsafe=unsafe)
+        return fix_file(path, options, **how)
 
     monkeypatch.setattr(apply, "fix_file", fails_on_the_first)
     result = invoke("fix", dags)

@@ -910,14 +910,17 @@ def test_a_flow_run_only_as_a_subflow_answers_to_its_parent(tmp_path: Path) -> N
     (tmp_path / "main.py").write_text(
         "from prefect import flow\n\nfrom steps import deployed_too, load_rows\n\n\n"
         "@flow\ndef nightly():\n    load_rows()\n    deployed_too()\n\n\n"
-        "if __name__ == '__main__':\n    deployed_too.serve(name='other', concurrency_limit=1)\n",
+        "if __name__ == '__main__':\n    deployed_too.serve(name='other', concurrency_limit=1)\n"
+        "    nightly.serve(name='nightly', cron='0 6 * * *')\n",
         encoding="utf-8",
     )
 
     models = run([tmp_path], Options(select=("DC402", "DC601"), target_prefect="3"))
 
     flows = sorted({f.pipeline for m in models for f in m.findings})
-    assert flows == ["deployed-too", "local-parent", "nightly"]
+    # load-rows answers to nightly; local-parent and its inner are deployed nowhere while the
+    # tree deploys its other flows: run by hand, as tested below.
+    assert flows == ["deployed-too", "nightly"]
 
 
 def test_a_flow_only_deployed_to_run_by_hand_is_not_asked_for_retries_or_timeouts(
@@ -960,3 +963,64 @@ def test_a_flow_only_deployed_to_run_by_hand_is_not_asked_for_retries_or_timeout
         "starter.py": [],
         "step.py": every,  # a scheduled flow calls it
     }
+
+
+def test_a_flow_deployed_nowhere_or_called_only_by_hand_run_flows_is_run_by_hand(
+    tmp_path: Path,
+) -> None:
+    work = (
+        "import requests\nfrom prefect import flow, task\n\n\n@task\ndef fetch():\n"
+        "    requests.get('https://api.example.com/rows')\n\n\n"
+    )
+    files = {
+        # deployments: [] says the tree deploys with prefect.yaml, and deploys none of these.
+        "prefect.yaml": "deployments: []\n",
+        "parent.py": work + "from step import step\n\n\n@flow\ndef parent():\n    fetch()\n"
+        "    step()\n\n\nparent.serve(name='parent-main')\n",
+        "step.py": work + "@flow\ndef step():\n    fetch()\n",
+        "script.py": work + "@flow\ndef script():\n    fetch()\n",
+    }
+    for name, source in files.items():
+        (tmp_path / name).write_text(source, encoding="utf-8")
+    selected = ("DC201", "DC401", "DC601")
+
+    def found() -> dict[str, list[str]]:
+        models = run([tmp_path], Options(select=selected, target_prefect="3"))
+        return {m.path.name: sorted({f.code for f in m.findings}) for m in models}
+
+    assert found() == {"parent.py": [], "prefect.yaml": [], "script.py": [], "step.py": []}
+
+    # Prefect 2's Deployment.build_from_flow deploys flows dagcheck does not link: any flow
+    # deployed nowhere that it can see may be scheduled there.
+    (tmp_path / "deploy.py").write_text(
+        "from prefect.deployments import Deployment\n\nfrom script import script\n\n"
+        "Deployment.build_from_flow(flow=script, name='nightly', cron='0 6 * * *')\n",
+        encoding="utf-8",
+    )
+    after = found()
+    assert after["script.py"] == ["DC201", "DC401", "DC601"]
+    assert after["step.py"] == ["DC201", "DC401"]  # a subflow: its parent answers for DC601
+    assert after["parent.py"] == []  # deployed, with no schedule
+
+
+def test_an_imported_task_is_judged_by_its_own_code(tmp_path: Path) -> None:
+    (tmp_path / "tasks.py").write_text(
+        "import requests\nfrom prefect import task\n\n\n@task\ndef fetch(url):\n"
+        "    return requests.get(url).json()\n\n\n@task\ndef keep_recent(rows):\n"
+        "    return [row for row in rows if row['day'] > '2024-01-01']\n",
+        encoding="utf-8",
+    )
+    (tmp_path / "flow.py").write_text(
+        "from prefect import flow\n\nfrom tasks import fetch, keep_recent\n\n\n@flow\n"
+        "def etl():\n    keep_recent(fetch('https://api.example.com/rows'))\n\n\n"
+        "etl.serve(name='etl', cron='0 6 * * *')\n",
+        encoding="utf-8",
+    )
+
+    models = run([tmp_path], Options(select=("DC201", "DC401"), target_prefect="3"))
+
+    # keep_recent only computes: nothing a retry or a timeout helps with.
+    assert sorted((f.code, f.task) for m in models for f in m.findings) == [
+        ("DC201", "fetch"),
+        ("DC401", "fetch"),
+    ]

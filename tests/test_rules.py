@@ -340,7 +340,7 @@ CASES = [
             BashOperator(task_id="a", bash_command="a.sh")
         """,
         "DC2,DC4,DC5,DC6",
-        ["DC402 1", "DC501 1", "DC504 1"],
+        ["DC402 1", "DC504 1"],
         id="opaque-default-args-silence-every-task-rule",
     ),
     pytest.param(
@@ -353,6 +353,19 @@ CASES = [
         "DC401",
         ["DC401 3"],
         id="DC401-sensors-and-tasks-with-a-timeout-are-quiet",
+    ),
+    pytest.param(
+        """
+        with DAG("d", schedule="@daily", start_date=datetime(2024, 1, 1),
+                 dagrun_timeout=timedelta(hours=2)):
+            BashOperator(task_id="a", bash_command="a.sh")
+        with DAG("e", schedule="@daily", start_date=datetime(2024, 1, 1),
+                 dagrun_timeout=None):
+            BashOperator(task_id="a", bash_command="a.sh")
+        """,
+        "DC401",
+        ["DC401 6"],
+        id="DC401-quiet-where-dagrun-timeout-stops-the-run",
     ),
     pytest.param(
         """
@@ -615,6 +628,28 @@ CASES = [
         "DC201,DC401",
         [],
         id="DC201-DC401-a-dag-whose-one-task-only-computes-is-quiet",
+    ),
+    pytest.param(
+        """
+        import pandas as pd
+        from airflow.sdk import task
+        from team_utils.env import getenv_or_raise
+        from team_utils.logging import log
+
+        with DAG("d", schedule="@daily", start_date=datetime(2024, 1, 1)):
+
+            @task
+            def recent(rows: list[dict]) -> list[dict]:
+                log(f"filtering {len(rows)} rows since {getenv_or_raise('SINCE')}")
+                frame = pd.DataFrame(rows).drop(columns=["raw"])
+                frame["day"] = pd.to_datetime(frame["day"], utc=True).dt.tz_localize(None)
+                return frame.drop_duplicates().head(100).to_dict("records")
+
+            recent([])
+        """,
+        "DC201,DC401",
+        [],
+        id="DC201-DC401-a-team-s-log-and-getenv-helpers-and-frame-methods-stay-inside",
     ),
     pytest.param(
         """
@@ -909,6 +944,21 @@ def test_a_dag_nothing_in_the_tree_starts_is_not_asked_for_retries_or_timeouts(
     # A one-file run (pre-commit) sees no trigger in other files.
     [alone] = run([tmp_path / "export.py"], Options(select=selected))
     assert alone.findings == []
+
+
+def test_tags_are_asked_for_where_the_tree_uses_them(tmp_path: Path) -> None:
+    dag = 'with DAG("{id}", schedule="@daily", start_date=datetime(2024, 1, 1){tags}):\n    pass\n'
+    for name in ("orders", "sales"):
+        (tmp_path / f"{name}.py").write_text(HEADER + dag.format(id=name, tags=""))
+
+    def untagged(policy: RuleOptions | None = None) -> list[str]:
+        models = run([tmp_path], Options(select=("DC501",), policy=policy or RuleOptions()))
+        return [f.pipeline or "" for m in models for f in m.findings]
+
+    assert untagged() == []  # no DAG of the tree is tagged: it does not use tags
+    assert untagged(RuleOptions(required_tags=("team:*",))) == ["orders", "sales"]
+    (tmp_path / "stock.py").write_text(HEADER + dag.format(id="stock", tags=', tags=["ops"]'))
+    assert untagged() == ["orders", "sales"]
 
 
 def test_secret_findings_never_print_the_secret(tmp_path: Path) -> None:

@@ -580,10 +580,14 @@ def _fix(
     """Fix the files with fixable findings, one at a time; with ``diff``, print the changes
     and exit instead. Returns whether every fixed file was written."""
     from dagcheck.engine import project_of
-    from dagcheck.fixes.apply import fix_files, fixable_codes
+    from dagcheck.fixes.apply import FindingKey, finding_key, fix_files, fixable_codes
 
     codes = fixable_codes(unsafe)
-    fixable = sorted({f.path for f in findings if f.path.suffix == ".py" and f.code in codes})
+    reported: dict[Path, set[FindingKey]] = {}
+    for finding in findings:
+        if finding.path.suffix == ".py" and finding.code in codes:
+            reported.setdefault(finding.path, set()).add(finding_key(finding))
+    fixable = sorted(reported)
 
     def say(result: Any) -> None:
         if result.error:
@@ -598,6 +602,7 @@ def _fix(
         write=not diff,
         inside=lambda path: project_of(path, options.root),
         done=say,
+        only=reported,
     )
     changed = [result for result in fixed if result.changed and not result.not_written]
     if diff:

@@ -229,7 +229,12 @@ def _quiet_on_subflows(models: list[FileModel]) -> None:
 
 def _called_flows(models: list[FileModel]) -> set[tuple[Path, str]]:
     """The Prefect flows that flows of the run call, as (file, module-level name)."""
-    called: set[tuple[Path, str]] = set()
+    return set(_callers_of_flows(models))
+
+
+def _callers_of_flows(models: list[FileModel]) -> dict[tuple[Path, str], list[Pipeline]]:
+    """The flows that call each Prefect flow of the run, by (file, module-level name)."""
+    callers: dict[tuple[Path, str], list[Pipeline]] = {}
     for model in models:
         for pipeline in model.pipelines:
             for task in pipeline.tasks if pipeline.framework == "prefect" else ():
@@ -237,38 +242,64 @@ def _called_flows(models: list[FileModel]) -> set[tuple[Path, str]]:
                     continue
                 if task.origin is not None:
                     path, _, name = task.origin.rpartition(":")
-                    called.add((Path(path).resolve(), name))
+                    callers.setdefault((Path(path).resolve(), name), []).append(pipeline)
                 elif task.callable is not None:
-                    called.add((model.path.resolve(), task.callable))
-    return called
+                    callers.setdefault((model.path.resolve(), task.callable), []).append(pipeline)
+    return callers
 
 
 # A quoted name as code writes a DAG id or a "flow/deployment" name to start a run with:
 # TriggerDagRunOperator(trigger_dag_id="export"), run_deployment("etl/daily"), a REST path.
 _QUOTED_NAME = re.compile(r"""["']([\w.:/-]{1,250})["']""")
+# Prefect 2 deploys from code dagcheck does not model as deployments: a tree that does may
+# schedule any flow that shows none.
+_UNMODELLED_DEPLOYMENT = "build_from_flow"
 
 
 def quiet_when_run_by_hand(models: list[FileModel], texts: Iterator[tuple[Path, bytes]]) -> None:
     """Mark the pipelines that nothing in the run starts, and drop their findings of
-    :data:`QUIET_WHEN_RUN_BY_HAND`: an Airflow DAG with ``schedule=None``, or a Prefect flow
-    whose deployments all have no schedule and no trigger and that no other flow calls,
-    when no file of the run names it in quotes (besides the DAG's own ``dag_id``)."""
-    called = _called_flows(models)
+    :data:`QUIET_WHEN_RUN_BY_HAND`. Candidates: an Airflow DAG with ``schedule=None``; a
+    Prefect flow whose deployments all have no schedule and no trigger, or that has none
+    where the run deploys other flows. A candidate is started by something when a file of
+    the run names it in quotes (besides the DAG's own ``dag_id``), or when a flow that is
+    not run by hand calls it."""
+    # The tree says how it deploys flows: a flow deployed nowhere in it is not scheduled.
+    deploys_flows = any(
+        model.path.name == PREFECT_PROJECT_FILE or any(p.deployments for p in model.pipelines)
+        for model in models
+    )
     candidates = [
         (model, pipeline)
         for model in models
         for pipeline in model.pipelines
-        if isinstance(pipeline.id, str) and _started_by_nothing(model, pipeline, called)
+        if isinstance(pipeline.id, str) and _unscheduled(pipeline, deploys_flows)
     ]
     if not candidates:
         return
-    quoted = {
-        path: collections.Counter(_QUOTED_NAME.findall(data.decode("utf-8", "replace")))
-        for path, data in texts
+    quoted: dict[Path, collections.Counter[str]] = {}
+    unmodelled_deployments = False
+    for path, data in texts:
+        text = data.decode("utf-8", "replace")
+        quoted[path] = collections.Counter(_QUOTED_NAME.findall(text))
+        unmodelled_deployments |= _UNMODELLED_DEPLOYMENT in text
+    by_hand = {
+        id(pipeline): (model, pipeline)
+        for model, pipeline in candidates
+        if not _named_in_code(model.path, pipeline, quoted)
+        and (pipeline.deployments or not unmodelled_deployments)
     }
-    for model, pipeline in candidates:
-        if _named_in_code(model.path, pipeline, quoted):
-            continue
+    # A subflow is run by hand when every flow that calls it is: drop those that any other
+    # caller starts, until none is left to drop.
+    callers = _callers_of_flows(models)
+    dropped = True
+    while dropped:
+        dropped = False
+        for key, (model, pipeline) in list(by_hand.items()):
+            called_by = callers.get((model.path.resolve(), pipeline.entrypoint_name or ""), [])
+            if any(id(caller) not in by_hand for caller in called_by):
+                del by_hand[key]
+                dropped = True
+    for model, pipeline in by_hand.values():
         pipeline.run_by_hand = True
         model.findings = [
             f
@@ -277,22 +308,17 @@ def quiet_when_run_by_hand(models: list[FileModel], texts: Iterator[tuple[Path, 
         ]
 
 
-def _started_by_nothing(
-    model: FileModel, pipeline: Pipeline, called: set[tuple[Path, str]]
-) -> bool:
+def _unscheduled(pipeline: Pipeline, deploys_flows: bool) -> bool:
     if pipeline.framework == "airflow":
         return pipeline.runs_only_when_triggered
-    deployments = pipeline.deployments
-    return (
-        bool(deployments)
-        and all(
-            isinstance(d.name, str)
-            and isinstance(d.schedules, list)
-            and not d.schedules
-            and "triggers" not in d.settings
-            for d in deployments
-        )
-        and (model.path.resolve(), pipeline.entrypoint_name) not in called
+    if not pipeline.deployments:
+        return deploys_flows and pipeline.entrypoint_name is not None
+    return all(
+        isinstance(d.name, str)
+        and isinstance(d.schedules, list)
+        and not d.schedules
+        and "triggers" not in d.settings
+        for d in pipeline.deployments
     )
 
 
@@ -305,7 +331,9 @@ def _named_in_code(
             names[pipeline.id] > (1 if file == path else 0) for file, names in quoted.items()
         )
     suffixes = tuple(f"/{d.name}" for d in pipeline.deployments)
-    return any(name.endswith(suffixes) for names in quoted.values() for name in names)
+    return bool(suffixes) and any(
+        name.endswith(suffixes) for names in quoted.values() for name in names
+    )
 
 
 def _texts_of(models: list[FileModel]) -> Iterator[tuple[Path, bytes]]:
@@ -502,7 +530,6 @@ def check_source(path: Path, source_bytes: bytes, options: Options) -> FileModel
             project_files = (build_file(p, root, options, {}) for p in _project_files(path, root))
             link_deployments([model, *(m for m in project_files if m is not None)])
         _check_across_files([model], options)
-        quiet_when_run_by_hand([model], iter([(path, source_bytes)]))
         model.findings = [f for f in model.findings if not model.suppressions.hides(f)]
     return model
 

@@ -18,7 +18,7 @@ import os
 import stat
 import tempfile
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -27,6 +27,7 @@ import libcst as cst
 from dagcheck.checklist import load_checklist
 from dagcheck.discover import UnreadableFile, read_source
 from dagcheck.engine import Options, check_source
+from dagcheck.findings import Finding
 from dagcheck.fixes import Edit, Source, registered_fixers
 from dagcheck.limits import FileBudgetExceeded, file_budget, with_deep_stack
 
@@ -51,8 +52,21 @@ class FixedFile:
         return self.fixed != self.original
 
 
-def fix_file(path: Path, options: Options, *, unsafe: bool) -> FixedFile:
-    """The fixed text of one file (not written)."""
+# What a finding is about, across fix rounds: its rule, pipeline and task.
+FindingKey = tuple[str, str | None, str | None]
+
+
+def finding_key(finding: Finding) -> FindingKey:
+    return (finding.code, finding.pipeline, finding.task)
+
+
+def fix_file(
+    path: Path, options: Options, *, unsafe: bool, only: Collection[FindingKey] | None = None
+) -> FixedFile:
+    """The fixed text of one file (not written). With ``only``, the findings of the file as
+    it was that the run did not report are left alone: a run that saw every file knows what
+    one file alone cannot (the pipelines nothing starts, say). What the fixes themselves
+    bring up is fixed in the rounds that follow."""
     try:
         raw = read_source(path)
     except UnreadableFile as error:
@@ -66,9 +80,13 @@ def fix_file(path: Path, options: Options, *, unsafe: bool) -> FixedFile:
     result = FixedFile(path, text, text, encoding=encoding, raw=raw)
     body = text.removeprefix(bom)
     allowed = fixable_codes(unsafe)
+    withheld: set[FindingKey] | None = None
     for _ in range(MAX_ROUNDS):
         model = check_source(path, (bom + body).encode(encoding), options)
-        fixable = [f for f in model.findings if f.code in allowed] if model else []
+        found = [f for f in (model.findings if model else []) if f.code in allowed]
+        if withheld is None:
+            withheld = {finding_key(f) for f in found if only is not None} - set(only or ())
+        fixable = [f for f in found if finding_key(f) not in withheld]
         if not fixable:
             break
         module = cst.parse_module(body)
@@ -111,6 +129,7 @@ def fix_files(
     write: bool,
     inside: Callable[[Path], Path],
     done: Callable[[FixedFile], None],
+    only: dict[Path, set[FindingKey]] | None = None,
 ) -> list[FixedFile]:
     """Fix each file and (with ``write``) write it before the next, calling ``done`` with
     each result as it comes. ``inside`` gives the project a file may be written in. Runs
@@ -119,7 +138,8 @@ def fix_files(
     def fix_all() -> list[FixedFile]:
         results = []
         for path in paths:
-            result = _fix_within_budget(path, options, unsafe=unsafe)
+            keys = None if only is None else only.get(path, set())
+            result = _fix_within_budget(path, options, unsafe=unsafe, only=keys)
             if write and result.changed:
                 try:
                     write_fixed(result, inside(path))
@@ -132,10 +152,12 @@ def fix_files(
     return with_deep_stack(fix_all)
 
 
-def _fix_within_budget(path: Path, options: Options, *, unsafe: bool) -> FixedFile:
+def _fix_within_budget(
+    path: Path, options: Options, *, unsafe: bool, only: Collection[FindingKey] | None
+) -> FixedFile:
     try:
         with file_budget(options.file_timeout):
-            return fix_file(path, options, unsafe=unsafe)
+            return fix_file(path, options, unsafe=unsafe, only=only)
     except FileBudgetExceeded:
         reason = f"the file is too large or too deep to fix within {options.file_timeout:g} s"
     except RecursionError:

@@ -1002,9 +1002,14 @@ class _Builder(Evaluator):
         if context_tags:
             written = settings.get("tags", Setting([], Provenance.DEFAULT))  # flows take none
             settings["tags"] = self.with_context_tags(written, context_tags, node)
-        # What a task's code does is read where it is written: in this file, not an import.
-        reads_body = declared.kind == "task" and not declared.foreign
-        facts = self.body_facts(declared.function) if reads_body else _NO_FACTS
+        # What a task's code does is reported where it is written: in this file. An imported
+        # task's code is judged only for whether it reaches outside (in its own module).
+        if declared.kind != "task":
+            facts = _NO_FACTS
+        elif declared.foreign:
+            facts = self.foreign_body_facts(declared.function)
+        else:
+            facts = self.body_facts(declared.function)
         task = Task(
             id=base if count == 0 else f"{base}__{count}",
             operator=f"prefect.{declared.kind}",
@@ -1170,6 +1175,16 @@ class _Builder(Evaluator):
                 ],
                 finder.reaches_out,
             )
+        return self._body_facts[node]
+
+    def foreign_body_facts(self, function: _Function) -> _BodyFacts:
+        """Whether the code of a task imported from another module of the tree may reach
+        outside its process; its clock reads and writes are that module's to report."""
+        node = function.node
+        if node not in self._body_facts:
+            finder = _BodyFinder(Scope(function.scope), None, False, self.helpers)
+            finder.walk(node.body)
+            self._body_facts[node] = replace(_NO_FACTS, reaches_out=finder.reaches_out)
         return self._body_facts[node]
 
     def note_secret(self, kind: str, name: str, value: Any, node: cst.CSTNode) -> None:

@@ -12,14 +12,32 @@ from dagcheck.rules import Report, deployment_rule, describe, rule, run_rule
 from dagcheck.runbook.names import runbook_names
 
 
-@rule("DC501")
-def dag_without_tags(pipeline: Pipeline, policy: RuleOptions) -> Iterator[Report]:
-    tags = pipeline.setting("tags")
-    if tags is not None and tags.known and not tags.value:
-        yield Report(
-            pipeline.span,
-            f"{describe(pipeline)} has no tags; tag it with its team and domain so people can "
-            "find and filter it",
+# Where no DAG of the checked tree has tags and the team configures none, the tree does not
+# use them (a one-team repository whose dag_ids say what each is): asking each DAG is noise.
+@run_rule("DC501")
+def dag_without_tags(
+    pipelines: list[Pipeline], policy: RuleOptions
+) -> Iterator[tuple[Pipeline, Report]]:
+    dags = [pipeline for pipeline in pipelines if pipeline.framework == "airflow"]
+    untagged = [
+        dag
+        for dag in dags
+        if (tags := dag.setting("tags")) is not None and tags.known and not tags.value
+    ]
+    tagged = sum(
+        1 for dag in dags if (tags := dag.setting("tags")) is not None and tags.known and tags.value
+    )
+    configured = policy.fix_tags or policy.required_tags or policy.allowed_tags
+    if not untagged or not (tagged or configured):
+        return
+    for dag in untagged:
+        yield (
+            dag,
+            Report(
+                dag.span,
+                f"{describe(dag)} has no tags; tag it with its team and domain so people can "
+                "find and filter it",
+            ),
         )
 
 

@@ -35,6 +35,9 @@ def task_without_execution_timeout(pipeline: Pipeline, policy: RuleOptions) -> I
     if pipeline.framework == "prefect":
         yield from _prefect_tasks_without_timeout(pipeline, tasks)
         return
+    dagrun_timeout = pipeline.setting("dagrun_timeout")
+    if dagrun_timeout is not None and dagrun_timeout.known and dagrun_timeout.value is not None:
+        return  # at the run's timeout the scheduler stops its unfinished tasks: no hang is forever
     if unset_on_every_task(pipeline, tasks, "execution_timeout", None):
         yield Report(
             pipeline.span,
