@@ -738,7 +738,8 @@ def test_helpers_of_the_file_and_the_tree_are_judged_by_their_bodies(tmp_path: P
         publish(summary(rows))
     """
     found = findings(tmp_path, body, "DC201,DC401")
-    assert located(found) == ["DC201 14", "DC401 14"]
+    # upload's post may fail (DC201) but gives up after 10 s: nothing hangs (no DC401).
+    assert located(found) == ["DC201 14"]
     assert all("'publish'" in f.message for f in found)
 
 

@@ -653,6 +653,36 @@ CASES = [
     ),
     pytest.param(
         """
+        import subprocess
+
+        import requests
+        from airflow.sdk import task
+
+        def fetch(url, seconds):
+            return requests.get(url, timeout=seconds).json()
+
+        with DAG("d", schedule="@daily", start_date=datetime(2024, 1, 1),
+                 default_args={"retries": 2}):
+
+            @task
+            def rows():
+                return fetch("https://api.example.com/rows", 30)
+
+            @task
+            def export():
+                subprocess.run(["export.sh"], check=True, timeout=600)
+                requests.post("https://api.example.com/done", timeout=None)
+
+            rows()
+            export()
+            BashOperator(task_id="timed", bash_command="t.sh", execution_timeout=timedelta(hours=1))
+        """,
+        "DC401",
+        ["DC401 22"],  # export: its post waits for ever; rows's get gives up after 30 s
+        id="DC401-calls-given-a-timeout-give-up-by-themselves-timeout-none-does-not",
+    ),
+    pytest.param(
+        """
         from pathlib import Path
 
         import requests
@@ -922,6 +952,8 @@ def test_a_dag_nothing_in_the_tree_starts_is_not_asked_for_retries_or_timeouts(
         + '    TriggerDagRunOperator(task_id="export", trigger_dag_id="export_sales")\n',
         "self_chaining.py": dag.format(id="catch_up", schedule="None")
         + '    TriggerDagRunOperator(task_id="again", trigger_dag_id="catch_up")\n',
+        # A mapping by DAG id starts nothing.
+        "settings.py": 'PARAMS = {"backfill_sales": {"days": 30}}\n',
     }
     header = HEADER + "from airflow.operators.trigger_dagrun import TriggerDagRunOperator\n\n"
     for name, body in files.items():
@@ -936,6 +968,7 @@ def test_a_dag_nothing_in_the_tree_starts_is_not_asked_for_retries_or_timeouts(
         "export.py": ["DC201", "DC401", "DC601"],  # another DAG triggers it
         "nightly.py": ["DC201", "DC401", "DC601"],
         "self_chaining.py": ["DC201", "DC401", "DC601"],  # it triggers itself
+        "settings.py": [],
     }
     assert [p.run_by_hand for m in models for p in m.pipelines] == [True, False, False, False]
     shown = io.StringIO()

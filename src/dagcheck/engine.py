@@ -250,7 +250,8 @@ def _callers_of_flows(models: list[FileModel]) -> dict[tuple[Path, str], list[Pi
 
 # A quoted name as code writes a DAG id or a "flow/deployment" name to start a run with:
 # TriggerDagRunOperator(trigger_dag_id="export"), run_deployment("etl/daily"), a REST path.
-_QUOTED_NAME = re.compile(r"""["']([\w.:/-]{1,250})["']""")
+# Not a dict key ({"export": ConfigModel}): a mapping by DAG id starts nothing itself.
+_QUOTED_NAME = re.compile(r"""["']([\w.:/-]{1,250})["'](?!\s*:)""")
 # Prefect 2 deploys from code dagcheck does not model as deployments: a tree that does may
 # schedule any flow that shows none.
 _UNMODELLED_DEPLOYMENT = "build_from_flow"

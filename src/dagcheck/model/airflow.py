@@ -25,10 +25,11 @@ import libcst as cst
 from dagcheck.model.code import (
     CLOCK_WORDS,
     URI_WITH_PASSWORD,
+    BodyJudgement,
     ClockReadFinder,
     Helpers,
-    body_reaches_out,
     is_placeholder,
+    judge_body,
     literal_parts,
     looks_like_secret,
     swallows_failures,
@@ -442,7 +443,7 @@ class _Builder(Evaluator):
         self.secrets: list[HardCodedSecret] = []
         self.top_level_imports: list[tuple[str, Span]] = []
         self._clock_reads: dict[tuple[cst.FunctionDef, Any], list[ClockRead]] = {}
-        self._reaches_out: dict[int, bool] = {}
+        self._judged: dict[int, BodyJudgement] = {}
         self.helpers = Helpers(self.helper_function)
         self.reads_clock = True
         # While code of another module runs (an imported @task, @task_group or factory): the
@@ -1273,7 +1274,7 @@ class _Builder(Evaluator):
             dag.pipeline.mark_incomplete("a task id that cannot be resolved")
         kind = task_kind(operator)
         task = Task(task_id, operator, kind, self.span(node), mapped=mapped)
-        task.reaches_out = not controls_only(operator)
+        task.reaches_out = task.may_hang = not controls_only(operator)
         task.callable = _callable_name(keywords)
         for name, (value, arg) in keywords.items():
             if isinstance(value, WallClock) and name not in ("start_date", "end_date"):
@@ -1283,7 +1284,8 @@ class _Builder(Evaluator):
             task.clock_reads.extend(self.clock_reads_in(python_callable))
             if operator.rsplit(".", 1)[-1] == "PythonOperator":
                 # The callable runs in the worker's process: judged like a @task body.
-                task.reaches_out = self.function_reaches_out(python_callable)
+                judged = self.judge_function(python_callable)
+                task.reaches_out, task.may_hang = judged.reaches_out, judged.may_hang
             task.swallows_failures = (
                 kind is TaskKind.PYTHON
                 and not controls_only(operator)
@@ -1297,22 +1299,22 @@ class _Builder(Evaluator):
         self.data_dependencies(args.values(), ref, node)
         return ref
 
-    def body_reaches_out(self, function: _TaskFunction) -> bool:
+    def judge_task_body(self, function: _TaskFunction) -> BodyJudgement:
         """Whether a TaskFlow task's Python may reach outside its process (a plain ``@task``
         whose body only computes, formats, logs or sleeps cannot hang nor fail for a reason a
-        retry cures). Bodies run elsewhere (``@task.bash``, ``@task.docker``, ...) do."""
+        retry cures), and hang there. Bodies run elsewhere (``@task.bash``, ...) may."""
         if function.operator not in _TASK_DECORATORS | _SETUP_TEARDOWN_DECORATORS and not (
             function.operator.endswith(".python")
         ):
-            return True
-        return self.function_reaches_out(function.function)
+            return BodyJudgement(reaches_out=True, may_hang=True)
+        return self.judge_function(function.function)
 
-    def function_reaches_out(self, function: _Function) -> bool:
-        if id(function.node) not in self._reaches_out:
-            self._reaches_out[id(function.node)] = body_reaches_out(
+    def judge_function(self, function: _Function) -> BodyJudgement:
+        if id(function.node) not in self._judged:
+            self._judged[id(function.node)] = judge_body(
                 function.node, function.scope, self.helpers
             )
-        return self._reaches_out[id(function.node)]
+        return self._judged[id(function.node)]
 
     def helper_function(
         self, scope: Scope, func: cst.BaseExpression
@@ -1347,7 +1349,10 @@ class _Builder(Evaluator):
         task_id = _unique_id(group.child_id(label) if group else label, _task_ids(dag))
         kind = task_kind(function.operator)
         task = Task(task_id, function.operator, kind, self.span(node), mapped=mapped)
-        task.reaches_out = not controls_only(function.operator) and self.body_reaches_out(function)
+        judged = self.judge_task_body(function)
+        steers_only = controls_only(function.operator)
+        task.reaches_out = not steers_only and judged.reaches_out
+        task.may_hang = not steers_only and judged.may_hang
         task.callable = function.function.node.name.value
         task.clock_reads.extend(self.clock_reads_in(function.function))
         # Only where the body is the task's Python (not @task.bash's command builder, say).

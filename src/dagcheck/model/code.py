@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 import libcst as cst
 
@@ -362,6 +362,8 @@ _INSIDE_METHODS = frozenset(
         "to_dict", "isin", "isna", "notna", "value_counts", "groupby", "agg", "drop",
         "tz_localize", "tz_convert", "apply", "head", "tail", "round", "shift", "diff",
         "cumsum", "mean", "pivot_table", "melt", "explode", "duplicated", "between", "clip",
+        # an HTTP response already received
+        "json", "raise_for_status",
     }
 )  # fmt: skip
 
@@ -405,6 +407,19 @@ def _bound(scope: Scope | None, name: str) -> bool:
 HelperResolver = Callable[[Scope, cst.BaseExpression], "tuple[cst.FunctionDef, Scope] | None"]
 
 
+@dataclass(frozen=True)
+class BodyJudgement:
+    """What a function's body may do outside its process."""
+
+    reaches_out: bool  # network, files, a database, code the model cannot see
+    # It may wait for ever: it reaches out through a call given no timeout= (a requests,
+    # subprocess or client call with one gives up by itself).
+    may_hang: bool
+
+
+_OPAQUE = BodyJudgement(reaches_out=True, may_hang=True)
+
+
 class Helpers:
     """Plain functions that task code calls, judged by their own bodies: a helper that only
     computes keeps its caller inside. Followed a few calls deep, each judged once."""
@@ -412,36 +427,53 @@ class Helpers:
     def __init__(self, resolve: HelperResolver, depth: int = 3) -> None:
         self.resolve = resolve
         self.depth_left = depth
-        self._stays_inside: dict[int, bool] = {}
+        self._judged: dict[int, BodyJudgement] = {}
 
     def stay_inside(self, scope: Scope, func: cst.BaseExpression) -> bool:
+        judged = self.judge(scope, func)
+        return judged is not None and not judged.reaches_out
+
+    def judge(self, scope: Scope, func: cst.BaseExpression) -> BodyJudgement | None:
+        """The judgement of the helper a call calls; None when it calls no helper."""
         found = self.resolve(scope, func)
         if found is None:
-            return False
+            return None
         node, defined_in = found
-        if id(node) not in self._stays_inside:
+        if id(node) not in self._judged:
             if self.depth_left == 0:
-                return False
-            self._stays_inside[id(node)] = False  # while judged: a recursive call reaches out
+                return _OPAQUE
+            self._judged[id(node)] = _OPAQUE  # while judged: a recursive call may do anything
             self.depth_left -= 1
             try:
-                finder = OutsideCallFinder(Scope(defined_in), self)
-                finder.walk(node.body)
+                judged = judge_body(node, Scope(defined_in), self)
             finally:
                 self.depth_left += 1
-            self._stays_inside[id(node)] = not finder.reaches_out
-        return self._stays_inside[id(node)]
+            self._judged[id(node)] = judged
+        return self._judged[id(node)]
+
+
+def call_is_bounded(node: cst.Call) -> bool:
+    """A call given a timeout (``requests.get(url, timeout=30)``, ``subprocess.run(...,
+    timeout=600)``): it gives up by itself rather than wait for ever."""
+    return any(
+        arg.keyword is not None
+        and arg.keyword.value == "timeout"
+        and not (isinstance(arg.value, cst.Name) and arg.value.value == "None")
+        for arg in node.args
+    )
 
 
 class OutsideCallFinder(Walker):
     """Whether a function's own body may reach outside its process: any call not known to
-    stay inside (a helper of the tree is judged by its own body). Nested functions run only
-    when called, which is itself such a call."""
+    stay inside (a helper of the tree is judged by its own body); and whether it may hang:
+    such a call given no timeout. Nested functions run only when called, which is itself
+    such a call."""
 
     def __init__(self, scope: Scope, helpers: Helpers | None = None) -> None:
         self.scope = scope
         self.helpers = helpers
         self.reaches_out = False
+        self.may_hang = False
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
         return False
@@ -451,20 +483,22 @@ class OutsideCallFinder(Walker):
 
     def visit_Call(self, node: cst.Call) -> bool:
         func = node.func
-        if not call_stays_inside(self.scope, func, qualname_in(self.scope, func)) and not (
-            self.helpers is not None and self.helpers.stay_inside(self.scope, func)
-        ):
-            self.reaches_out = True
-        return not self.reaches_out
+        if not call_stays_inside(self.scope, func, qualname_in(self.scope, func)):
+            judged = self.helpers.judge(self.scope, func) if self.helpers is not None else None
+            if judged is None:
+                judged = BodyJudgement(reaches_out=True, may_hang=not call_is_bounded(node))
+            self.reaches_out |= judged.reaches_out
+            self.may_hang |= judged.may_hang
+        return not self.may_hang
 
 
-def body_reaches_out(
+def judge_body(
     function: cst.FunctionDef, scope: Scope, helpers: Helpers | None = None
-) -> bool:
-    """Whether the function's body (not its decorators or defaults) may reach outside."""
+) -> BodyJudgement:
+    """What the function's body (not its decorators or defaults) may do outside."""
     finder = OutsideCallFinder(scope, helpers)
     finder.walk(function.body)
-    return finder.reaches_out
+    return BodyJudgement(finder.reaches_out, finder.may_hang)
 
 
 # What a handler that catches everything names: ``except:``, ``except Exception``,

@@ -131,6 +131,9 @@ class Task:
     # code the model cannot see). False when it only computes, prints, logs or sleeps: such a
     # task cannot fail transiently or hang on a dependency. Operators always may.
     reaches_out: bool = True
+    # Whether it may wait for ever on the outside: it reaches out through a call given no
+    # timeout= (every requests, subprocess or client call with one gives up by itself).
+    may_hang: bool = True
     # The task's Python is one try whose handler catches every exception and never
     # re-raises: its work can fail while the task succeeds (a retry never runs).
     swallows_failures: bool = False

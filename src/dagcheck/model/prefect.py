@@ -28,8 +28,10 @@ import libcst as cst
 from dagcheck.model.code import (
     CLOCK_WORDS,
     URI_WITH_PASSWORD,
+    BodyJudgement,
     ClockReadFinder,
     Helpers,
+    call_is_bounded,
     call_stays_inside,
     is_placeholder,
     literal_parts,
@@ -1023,6 +1025,7 @@ class _Builder(Evaluator):
             writes=facts.writes,
             deployment_runs=facts.deployment_runs,
             reaches_out=facts.reaches_out,
+            may_hang=facts.may_hang,
             swallows_failures=declared.kind == "task" and swallows_failures(declared.function.node),
             origin=f"{declared.origin[0].as_posix()}:{declared.origin[1]}"
             if declared.foreign and declared.origin is not None
@@ -1174,6 +1177,7 @@ class _Builder(Evaluator):
                     for call, keyed in finder.deployment_runs
                 ],
                 finder.reaches_out,
+                finder.may_hang,
             )
         return self._body_facts[node]
 
@@ -1184,7 +1188,9 @@ class _Builder(Evaluator):
         if node not in self._body_facts:
             finder = _BodyFinder(Scope(function.scope), None, False, self.helpers)
             finder.walk(node.body)
-            self._body_facts[node] = replace(_NO_FACTS, reaches_out=finder.reaches_out)
+            self._body_facts[node] = replace(
+                _NO_FACTS, reaches_out=finder.reaches_out, may_hang=finder.may_hang
+            )
         return self._body_facts[node]
 
     def note_secret(self, kind: str, name: str, value: Any, node: cst.CSTNode) -> None:
@@ -1200,10 +1206,12 @@ class _BodyFacts:
     writes: list[Write]
     deployment_runs: list[DeploymentRun]
     reaches_out: bool
+    may_hang: bool
 
 
-# An imported task's code is not read here: it may do anything.
-_NO_FACTS = _BodyFacts([], [], [], reaches_out=True)
+# Code not read here (a flow's own facts are its pipeline's): it may do anything.
+_NO_FACTS = _BodyFacts([], [], [], reaches_out=True, may_hang=True)
+_STAYS_INSIDE = BodyJudgement(reaches_out=False, may_hang=False)
 
 
 class _BodyFinder(Walker):
@@ -1226,6 +1234,7 @@ class _BodyFinder(Walker):
         self.deletes_first = False
         self._sql_appends: set[int] = set()
         self.reaches_out = False
+        self.may_hang = False
 
     def visit_Import(self, node: cst.Import) -> None:
         self.clock.visit_Import(node)
@@ -1252,8 +1261,10 @@ class _BodyFinder(Walker):
         if self.reads_clock:
             self.clock.visit_Call(node)
         qualname = self._qualname(node.func)
-        if not self.reaches_out and not self._stays_inside(node.func, qualname):
-            self.reaches_out = True
+        if not self.may_hang:
+            judged = self._judge(node, qualname)
+            self.reaches_out |= judged.reaches_out
+            self.may_hang |= judged.may_hang
         if qualname in _RUN_DEPLOYMENT:
             keyed = any(
                 arg.keyword is not None and arg.keyword.value == "idempotency_key"
@@ -1268,20 +1279,23 @@ class _BodyFinder(Walker):
         elif _DELETE.search(_first_string(node) or ""):
             self.deletes_first = True
 
-    def _stays_inside(self, func: cst.BaseExpression, qualname: str | None) -> bool:
-        """A call that only computes, prints, logs or sleeps; or a call of a task or flow,
-        which is judged on its own."""
+    def _judge(self, node: cst.Call, qualname: str | None) -> BodyJudgement:
+        """Nothing outside for a call that only computes, prints, logs or sleeps, or that
+        calls a task or flow (judged on its own); a helper's judgement for a helper; else
+        outside, and waiting for ever unless given a timeout."""
+        func = node.func
         if isinstance(func, cst.Name) and isinstance(self.scope.lookup(func.value), _Declared):
-            return True
+            return _STAYS_INSIDE
         if (
             isinstance(func, cst.Attribute)
             and isinstance(func.value, cst.Name)
             and isinstance(self.scope.lookup(func.value.value), _Declared)
         ):
-            return True  # extract.submit(...), load.map(...)
-        return call_stays_inside(self.scope, func, qualname) or self.helpers.stay_inside(
-            self.scope, func
-        )
+            return _STAYS_INSIDE  # extract.submit(...), load.map(...)
+        if call_stays_inside(self.scope, func, qualname):
+            return _STAYS_INSIDE
+        judged = self.helpers.judge(self.scope, func)
+        return judged or BodyJudgement(reaches_out=True, may_hang=not call_is_bounded(node))
 
     def judged_writes(self) -> list[tuple[cst.Call, str, bool]]:
         """The writes, once the whole body is seen: a DELETE of the slice makes the body's

@@ -25,12 +25,13 @@ _NO_EXECUTION_TIMEOUT_NEEDED = {TaskKind.EMPTY, TaskKind.SENSOR}
 
 @rule("DC401")
 def task_without_execution_timeout(pipeline: Pipeline, policy: RuleOptions) -> Iterator[Report]:
-    # A branch or short-circuit only decides: nothing to hang on (Prefect judges bodies).
+    # A branch or short-circuit only decides, and a body whose every call outside is given a
+    # timeout= gives up by itself: nothing to hang on (Prefect judges bodies below).
     tasks = [
         task
         for task in pipeline.tasks
         if task.kind not in _NO_EXECUTION_TIMEOUT_NEEDED
-        and (task.reaches_out or pipeline.framework == "prefect")
+        and (task.may_hang or pipeline.framework == "prefect")
     ]
     if pipeline.framework == "prefect":
         yield from _prefect_tasks_without_timeout(pipeline, tasks)
@@ -61,7 +62,7 @@ def task_without_execution_timeout(pipeline: Pipeline, policy: RuleOptions) -> I
 
 def _prefect_tasks_without_timeout(pipeline: Pipeline, tasks: list[Task]) -> Iterator[Report]:
     # A task that only computes has no dependency to hang on.
-    waiting = [task for task in tasks if task.kind is not TaskKind.FLOW and task.reaches_out]
+    waiting = [task for task in tasks if task.kind is not TaskKind.FLOW and task.may_hang]
     for task in one_per_definition(waiting):
         timeout = task.setting("timeout_seconds")
         if timeout is not None and timeout.known and timeout.value is None:
