@@ -12,8 +12,9 @@ from dagcheck.rules import Report, deployment_rule, describe, rule, run_rule
 from dagcheck.runbook.names import runbook_names
 
 
-# Where no DAG of the checked tree has tags and the team configures none, the tree does not
-# use them (a one-team repository whose dag_ids say what each is): asking each DAG is noise.
+# Where most DAGs of the checked tree are tagged, an untagged one breaks the convention.
+# Where few or none are and the team configures no tags, the tree does not use them (a
+# one-team repository whose dag_ids say what each is): asking each DAG is noise.
 @run_rule("DC501")
 def dag_without_tags(
     pipelines: list[Pipeline], policy: RuleOptions
@@ -28,7 +29,7 @@ def dag_without_tags(
         1 for dag in dags if (tags := dag.setting("tags")) is not None and tags.known and tags.value
     )
     configured = policy.fix_tags or policy.required_tags or policy.allowed_tags
-    if not untagged or not (tagged or configured):
+    if not untagged or not (tagged > len(untagged) or configured):
         return
     for dag in untagged:
         yield (
