@@ -36,3 +36,20 @@ WELL_RUN_DAG = """\
         load = BashOperator(task_id="load", bash_command="echo load")
         extract >> load
 """
+
+
+def triggered_tree(header: str) -> dict[str, str]:
+    """Three DAG files: backfill_sales, which nothing starts (schedule=None); export_sales,
+    also schedule=None but triggered by sales_daily; and sales_daily, scheduled. ``header``
+    imports DAG, BashOperator, TriggerDagRunOperator and datetime."""
+    dag = (
+        'with DAG("{id}", schedule={schedule}, start_date=datetime(2024, 1, 1)):\n'
+        '    BashOperator(task_id="load", bash_command="load.sh")\n'
+    )
+    return {
+        "backfill.py": header + dag.format(id="backfill_sales", schedule="None"),
+        "export.py": header + dag.format(id="export_sales", schedule="None"),
+        "nightly.py": header
+        + dag.format(id="sales_daily", schedule='"@daily"')
+        + '    TriggerDagRunOperator(task_id="export", trigger_dag_id="export_sales")\n',
+    }

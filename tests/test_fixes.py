@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from cli_runner import dagcheck
+from sources import triggered_tree
 
 from dagcheck.config import RuleOptions
 from dagcheck.engine import Options, check_source
@@ -485,20 +486,12 @@ def test_diff_writes_nothing_and_fix_writes_once(tmp_path: Path) -> None:
 def test_fix_changes_only_what_the_run_reports(tmp_path: Path) -> None:
     # What one file alone cannot tell: another file triggers export_sales, nothing starts
     # backfill_sales. The whole run reports export_sales only, and fix follows it.
-    dag = (
+    files = triggered_tree(
         "from datetime import datetime\n\n"
         "from airflow.providers.standard.operators.bash import BashOperator\n"
         "from airflow.providers.standard.operators.trigger_dagrun import TriggerDagRunOperator\n"
         "from airflow.sdk import DAG\n\n"
-        'with DAG("{id}", schedule={schedule}, start_date=datetime(2024, 1, 1)):\n'
-        '    BashOperator(task_id="load", bash_command="load.sh")\n'
     )
-    files = {
-        "backfill.py": dag.format(id="backfill_sales", schedule="None"),
-        "export.py": dag.format(id="export_sales", schedule="None"),
-        "nightly.py": dag.format(id="sales_daily", schedule='"@daily"')
-        + '    TriggerDagRunOperator(task_id="export", trigger_dag_id="export_sales")\n',
-    }
     for name, source in files.items():
         (tmp_path / name).write_text(source, encoding="utf-8")
 

@@ -9,6 +9,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from sources import triggered_tree
 
 from dagcheck.config import RuleOptions
 from dagcheck.engine import Options, run
@@ -944,23 +945,17 @@ def test_duplicate_dag_ids_conflict_only_within_one_dag_folder(tmp_path: Path) -
 def test_a_dag_nothing_in_the_tree_starts_is_not_asked_for_retries_or_timeouts(
     tmp_path: Path,
 ) -> None:
-    dag = (
-        'with DAG("{id}", schedule={schedule}, start_date=datetime(2024, 1, 1)):\n'
-        '    BashOperator(task_id="load", bash_command="load.sh")\n'
-    )
+    header = HEADER + "from airflow.operators.trigger_dagrun import TriggerDagRunOperator\n\n"
     files = {
-        "backfill.py": dag.format(id="backfill_sales", schedule="None"),
-        "export.py": dag.format(id="export_sales", schedule="None"),
-        "nightly.py": dag.format(id="sales_daily", schedule='"@daily"')
-        + '    TriggerDagRunOperator(task_id="export", trigger_dag_id="export_sales")\n',
-        "self_chaining.py": dag.format(id="catch_up", schedule="None")
+        **triggered_tree(header),
+        "self_chaining.py": header
+        + 'with DAG("catch_up", schedule=None, start_date=datetime(2024, 1, 1)):\n'
         + '    TriggerDagRunOperator(task_id="again", trigger_dag_id="catch_up")\n',
         # A mapping by DAG id starts nothing.
-        "settings.py": 'PARAMS = {"backfill_sales": {"days": 30}}\n',
+        "settings.py": header + 'PARAMS = {"backfill_sales": {"days": 30}}\n',
     }
-    header = HEADER + "from airflow.operators.trigger_dagrun import TriggerDagRunOperator\n\n"
-    for name, body in files.items():
-        (tmp_path / name).write_text(header + body, encoding="utf-8")
+    for name, source in files.items():
+        (tmp_path / name).write_text(source, encoding="utf-8")
     selected = ("DC201", "DC401", "DC601")
 
     models = run([tmp_path], Options(select=selected))
